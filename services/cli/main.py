@@ -1,0 +1,117 @@
+"""``swx``: validate, convert and inspect swx messages.
+
+Exit codes: 0 valid / done, 1 invalid document, 2 usage (bad option, missing file).
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from services.cli import render
+from services.cli.demo import run_demo
+from services.cli.documents import UsageProblem, check, convert, related_context, resolve_type
+from services.kernel import schemagen
+from services.kernel.registry import REGISTRY
+
+app = typer.Typer(
+    help="swx, the Mekong–Japan Single Window Exchange: validate, convert and exchange messages.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+TypeOption = Annotated[
+    str | None, typer.Option("--type", "-t", help="Force the message type, e.g. customs.declaration/1.0.")
+]
+
+
+def _usage(problem: UsageProblem) -> typer.Exit:
+    err.print(f"[red]error:[/] {problem}")
+    return typer.Exit(2)
+
+
+@app.command("validate")
+def validate_command(
+    files: Annotated[list[Path], typer.Argument(help="XML, JSON or UN/EDIFACT PAXLST files.")],
+    type_name: TypeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable findings.")] = False,
+    related: Annotated[
+        list[str] | None,
+        typer.Option("--related", help="A document this one refers to, as ROLE=FILE (declaration=dec.xml)."),
+    ] = None,
+) -> None:
+    """Validate documents: transport, syntax, schema and business rules."""
+    try:
+        forced = resolve_type(type_name)
+        context = related_context(related or [])
+        results = [check(path, type_name=forced, context=context) for path in files]
+    except UsageProblem as problem:
+        raise _usage(problem) from None
+    if as_json:
+        sys.stdout.write(json.dumps([render.as_json(r) for r in results], indent=2) + "\n")
+    else:
+        for result in results:
+            render.report(out, result)
+    raise typer.Exit(0 if all(r.report.valid for r in results) else 1)
+
+
+@app.command("convert")
+def convert_command(
+    file: Annotated[Path, typer.Argument(help="The document to convert.")],
+    to: Annotated[str, typer.Option("--to", help="xml or json.")],
+    type_name: TypeOption = None,
+) -> None:
+    """Print a document in its canonical XML or JSON form.
+
+    The document must pass the schema; business-rule findings do not stop the conversion
+    (a manifest with an expired passport is still a manifest) and are shown on stderr.
+    """
+    if to not in ("xml", "json"):
+        raise _usage(UsageProblem(f"--to takes xml or json, not {to!r}"))
+    try:
+        result = check(file, type_name=resolve_type(type_name), context=related_context([]))
+    except UsageProblem as problem:
+        raise _usage(problem) from None
+    if result.report.document is None:
+        render.report(err, result)
+        raise typer.Exit(1)
+    if result.report.findings:
+        render.report(err, result)
+    sys.stdout.write(convert(result.report, to))
+
+
+@app.command("schemas")
+def schemas_command(
+    write: Annotated[bool, typer.Option("--write", help="Regenerate the schema files from the models.")] = False,
+    check_only: Annotated[bool, typer.Option("--check", help="Exit 1 if a schema file is out of date.")] = False,
+) -> None:
+    """List message types and versions with their schema files."""
+    if write:
+        for path in schemagen.write_files(REGISTRY):
+            out.print(f"wrote {path}")
+    if check_only:
+        stale = [p for p, content in schemagen.expected_files(REGISTRY).items()
+                 if not p.exists() or p.read_bytes() != content]
+        for path in stale:
+            err.print(f"[red]out of date:[/] {path}")
+        if stale:
+            raise typer.Exit(1)
+    render.schemas(out, REGISTRY)
+
+
+@app.command("demo")
+def demo_command(
+    fixtures: Annotated[Path, typer.Option(help="Fixture folder to draw samples from.")] = Path("fixtures"),
+) -> None:
+    """Validate and convert one sample of every message type, and show a refused one each."""
+    raise typer.Exit(run_demo(out, fixtures))
+
+
+if __name__ == "__main__":
+    app()

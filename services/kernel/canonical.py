@@ -1,0 +1,31 @@
+"""The canonical JSON and XML text of a typed document: what swx writes and compares."""
+
+import json
+from typing import Any
+
+from lxml import etree
+
+from services.kernel import xmlmap
+from services.kernel.messages.types import Document
+from services.kernel.registry import MessageType
+
+
+def json_data(document: Document) -> dict[str, Any]:
+    """JSON-ready data: decimals as strings, dates in ISO 8601, absent values left out."""
+    data: dict[str, Any] = document.model_dump(mode="json", exclude_none=True)
+    return data
+
+
+def json_text(document: Document) -> str:
+    return json.dumps(json_data(document), indent=2, ensure_ascii=False) + "\n"
+
+
+def xml_bytes(document: Document, message_type: MessageType) -> bytes:
+    element = xmlmap.to_xml(document, namespace=message_type.namespace)
+    text: bytes = etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return text
+
+
+def c14n(xml: bytes) -> bytes:
+    """Exclusive XML canonicalisation (C14N 2.0) without insignificant white space."""
+    return etree.canonicalize(xml.decode("utf-8"), strip_text=True).encode("utf-8")

@@ -1,0 +1,1 @@
+"""UN/EDIFACT input: reading interchanges safely and mapping PAXLST onto the message models."""

@@ -1,0 +1,43 @@
+"""Every business-rule code with a one-line description, for documentation and fixtures."""
+
+RULE_CODES: dict[str, str] = {
+    # Code lists
+    "COUNTRY_UNKNOWN": "A country code is not in ISO 3166-1 (travel documents: nor an ICAO 9303 code).",
+    "CURRENCY_UNKNOWN": "An amount's currency is not an ISO 4217 code.",
+    "LOCODE_UNKNOWN": "A port or place code is not a known UN/LOCODE.",
+    "HS_CODE_UNKNOWN": "The first six digits of an HS code are not an HS 2022 subheading.",
+    "INCOTERM_UNKNOWN": "The declaration's trade terms are not an Incoterms 2020 rule.",
+    # Declaration totals and structure
+    "GOODS_ITEM_QUANTITY_MISMATCH": "The goods item quantity differs from the number of goods items.",
+    "INVOICE_AMOUNT_MISMATCH": "The invoice amount differs from the sum of the goods items' amounts.",
+    "INVOICE_CURRENCY_MISMATCH": "A goods item's amount is in another currency than the invoice.",
+    "GROSS_MASS_BELOW_NET": "A goods item's gross mass is less than its net mass.",
+    "TOTAL_GROSS_MASS_MISMATCH": "The total gross mass differs from the items' gross mass sum (warning).",
+    "SEQUENCE_NUMBER_NOT_CONSECUTIVE": "A list's sequence numbers are not 1 to n in order.",
+    "CONTAINER_CHECK_DIGIT": "A container number fails the ISO 6346 check.",
+    "DECLARATION_DIRECTION": "Export country or destination disagrees with the exporter's or importer's "
+    "address country (warning).",
+    # Customs response and certificates of origin
+    "RESPONSE_ERRORS_REQUIRED": "A rejecting customs response gives no error.",
+    "CO_ITEM_NOT_IN_DECLARATION": "A certificate item's HS code is not among the declaration's HS codes.",
+    "CO_DECLARATION_MISMATCH": "The certificate's MRN, exporter or countries differ from its declaration's.",
+    "CO_COUNTRY_ORIGIN": "The certificate is not issued in the exporting country.",
+    "CO_PREFERENCE_SCOPE": "The countries are outside the agreement of the form (D: ASEAN; AJ: Japan-ASEAN).",
+    # Persons and travel documents
+    "DOCUMENT_EXPIRED": "A travel or identity document expires before the travel date.",
+    "BIRTH_DATE_AFTER_TRAVEL": "A person's birth date is after the travel date.",
+    "MRZ_FORMAT": "A machine readable zone is not TD1, TD2 or TD3 in shape or characters.",
+    "MRZ_CHECK_DIGIT": "A machine readable zone check digit is wrong.",
+    "MRZ_MISMATCH": "The machine readable zone disagrees with the document number, birth date or expiry.",
+    "PERSON_COUNT_MISMATCH": "The manifest's person count differs from the persons listed (warning).",
+    "API_NO_BOARD_REASON": "A no-board decision gives no reason code.",
+    # Vessel calls and clearance
+    "IMO_CHECK_DIGIT": "An IMO ship number has a wrong check digit.",
+    "CREW_COUNT_MISMATCH": "FAL 1 number of crew differs from the FAL 5 crew list.",
+    "PASSENGER_COUNT_MISMATCH": "FAL 1 number of passengers differs from the FAL 6 passenger list.",
+    "CLEARANCE_AGENCY_DUPLICATE": "An agency decides twice in one clearance.",
+    # Exchange envelope
+    "PAYLOAD_DIGEST_MISMATCH": "The payload digest is not the SHA-256 of the payload.",
+    "PARTICIPANT_UNKNOWN": "Sender or receiver is not a participant of the network.",
+    "SENDER_IS_RECEIVER": "An envelope's sender and receiver are the same participant.",
+}

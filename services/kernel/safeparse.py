@@ -1,0 +1,182 @@
+"""Hardened parsing of untrusted XML and JSON.
+
+XML: one parser configuration, used for every document: no entity is resolved, no DTD is
+loaded, nothing is fetched from the network, huge trees are refused, and any DOCTYPE at
+all is rejected (it is the door to XXE, entity bombs and external DTDs). XInclude is never
+processed. Depth and element count are bounded.
+
+JSON: UTF-8 only, NaN and Infinity refused, duplicate keys refused (two parsers would
+otherwise disagree on which one wins), depth bounded.
+
+Each function returns the parsed value or raises ``UnsafeInput`` carrying one finding;
+nothing else escapes.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from services.kernel.findings import Finding, Layer, Location
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 5 * 1024 * 1024
+    max_depth: int = 32
+    max_elements: int = 100_000
+    max_json_depth: int = 32
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class UnsafeInput(Exception):
+    """The input cannot be parsed safely; ``finding`` says why."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def _syntax(code: str, message: str, *, line: int | None = None) -> UnsafeInput:
+    return UnsafeInput(Finding(Layer.SYNTAX, code, message, location=Location(line=line)))
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+
+
+_PARSER = _parser()
+
+
+def parse_xml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> etree._ElementTree:
+    """Parse untrusted XML bytes under the hardened settings."""
+    if len(data) > limits.max_bytes:
+        raise UnsafeInput(Finding(Layer.TRANSPORT, "BODY_TOO_LARGE",
+                                  f"document is {len(data)} bytes; the limit is {limits.max_bytes}"))
+    if data.count(b"<") > 2 * limits.max_elements + 2:
+        # every element costs at least one '<' (two unless empty): refuse a flood before
+        # libxml2 builds a tree of millions of nodes
+        raise _syntax("XML_TOO_MANY_ELEMENTS", f"document has more markup than {limits.max_elements} elements allow")
+    if b"<!DOCTYPE" in data or b"<!doctype" in data:
+        raise _syntax("XML_DOCTYPE_FORBIDDEN", "a DOCTYPE declaration is not allowed (no DTDs, no entities)")
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as error:
+        line = error.lineno if error.lineno else None
+        raise _syntax("XML_MALFORMED", f"not well-formed XML: {error.msg}", line=line) from None
+    except ValueError as error:  # e.g. a str with an encoding declaration
+        raise _syntax("XML_MALFORMED", f"not well-formed XML: {error}") from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        # a DOCTYPE in another encoding (UTF-16) slips past the byte check above
+        raise _syntax("XML_DOCTYPE_FORBIDDEN", "a DOCTYPE declaration is not allowed (no DTDs, no entities)")
+    _check_shape(root, limits)
+    return tree
+
+
+def _check_shape(root: etree._Element, limits: Limits) -> None:
+    count = int(root.xpath("count(//*)"))
+    if count > limits.max_elements:
+        raise _syntax("XML_TOO_MANY_ELEMENTS",
+                      f"document has {count} elements; the limit is {limits.max_elements}")
+    too_deep = "boolean(/" + "/".join(["*"] * (limits.max_depth + 1)) + ")"
+    if root.xpath(too_deep):
+        raise _syntax("XML_TOO_DEEP", f"elements are nested deeper than {limits.max_depth} levels")
+
+
+def parse_json(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Parse untrusted JSON bytes strictly."""
+    if len(data) > limits.max_bytes:
+        raise UnsafeInput(Finding(Layer.TRANSPORT, "BODY_TOO_LARGE",
+                                  f"document is {len(data)} bytes; the limit is {limits.max_bytes}"))
+    try:
+        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")  # RFC 8259 lets a parser ignore a BOM
+    except UnicodeDecodeError as error:
+        raise UnsafeInput(Finding(Layer.TRANSPORT, "ENCODING_INVALID",
+                                  f"JSON must be UTF-8: byte {error.start} is not")) from None
+    try:
+        value = json.loads(text, object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant,
+                           parse_float=_finite_float, parse_int=_bounded_int)
+    except _DuplicateKey as error:
+        raise _syntax("JSON_DUPLICATE_KEY", f"key {error.key!r} appears twice in one object") from None
+    except _NonFinite as error:
+        raise _syntax("JSON_NON_FINITE", f"{error.token} is not a JSON number") from None
+    except json.JSONDecodeError as error:
+        raise _syntax("JSON_MALFORMED", f"not well-formed JSON: {error.msg} at line {error.lineno} "
+                      f"column {error.colno}", line=error.lineno) from None
+    except RecursionError:
+        raise _syntax("JSON_TOO_DEEP", f"values are nested deeper than {limits.max_json_depth} levels") from None
+    if _depth(value) > limits.max_json_depth:
+        raise _syntax("JSON_TOO_DEEP", f"values are nested deeper than {limits.max_json_depth} levels")
+    return value
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class _NonFinite(ValueError):
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.token = token
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+def _refuse_constant(token: str) -> Any:
+    raise _NonFinite(token)
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if value in (float("inf"), float("-inf")):
+        raise _NonFinite(token)  # 1e999 overflows to infinity: refuse it like Infinity
+    return value
+
+
+MAX_INTEGER_DIGITS = 64
+
+
+def _bounded_int(token: str) -> int:
+    if len(token) > MAX_INTEGER_DIGITS:
+        # int() of a huge literal is slow (and past 4300 digits raises); no field needs one
+        raise _NonFinite(f"an integer of {len(token)} digits")
+    return int(token)
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, without recursion (the value may be hostile)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest

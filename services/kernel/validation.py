@@ -1,0 +1,230 @@
+"""The validation engine: transport -> syntax -> schema -> rules, each layer reported.
+
+``validate(data, ...)`` takes the bytes as received and returns a ``Report``: the message
+type, the format, the typed document when it got that far, and every finding. Nothing
+malformed raises out of it. A later layer runs only when the earlier ones found no error,
+so that findings describe the input rather than the consequences of an earlier fault.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lxml import etree
+from pydantic import ValidationError
+
+from services.kernel import schema_findings, xmlmap
+from services.kernel.edifact.paxlst import looks_like_edifact, parse_paxlst
+from services.kernel.findings import Finding, Layer, Location, Severity
+from services.kernel.messages.types import Document
+from services.kernel.registry import REGISTRY, MessageType, UnknownMessageType
+from services.kernel.rules import RuleContext
+from services.kernel.safeparse import DEFAULT_LIMITS, Limits, UnsafeInput, parse_json, parse_xml
+
+log = logging.getLogger(__name__)
+
+Format = Literal["xml", "json", "edifact"]
+
+MEDIA_TYPES: dict[str, Format] = {
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "application/json": "json",
+    "application/edifact": "edifact",
+    "application/edi-x12": "edifact",
+}
+EXCHANGE_MARKERS = {"receipt_id": "exchange.receipt", "error_id": "exchange.error",
+                    "payload_digest": "exchange.envelope"}
+"""Exchange documents are told apart by a key only they have (in this order)."""
+
+
+@dataclass
+class Report:
+    """What the engine found out about one document."""
+
+    format: Format | None = None
+    message_type: MessageType | None = None
+    document: Document | None = None
+    findings: list[Finding] = field(default_factory=list)
+    xml_tree: etree._ElementTree | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.document is not None and not any(f.is_error for f in self.findings)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+
+def media_format(media_type: str | None) -> Format | None:
+    """The format a Content-Type names, ignoring parameters; None when unsupported."""
+    if media_type is None:
+        return None
+    base = media_type.split(";", 1)[0].strip().lower()
+    if base in MEDIA_TYPES:
+        return MEDIA_TYPES[base]
+    if base.endswith("+xml"):
+        return "xml"
+    if base.endswith("+json"):
+        return "json"
+    return None
+
+
+def sniff_format(data: bytes) -> Format | None:
+    start = data.lstrip()[:8]
+    if start.startswith(b"\xef\xbb\xbf"):
+        start = start[3:]
+    if start.startswith(b"<"):
+        return "xml"
+    if start[:1] in (b"{", b"["):
+        return "json"
+    if looks_like_edifact(data):
+        return "edifact"
+    return None
+
+
+def validate(
+    data: bytes,
+    *,
+    media_type: str | None = None,
+    expected_type: str | MessageType | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    context: RuleContext | None = None,
+) -> Report:
+    """Run every layer over ``data`` and report."""
+    report = Report()
+    if len(data) > limits.max_bytes:
+        return _fail(report, Finding(Layer.TRANSPORT, "BODY_TOO_LARGE",
+                                     f"document is {len(data)} bytes; the limit is {limits.max_bytes}"))
+    if media_type is not None:
+        report.format = media_format(media_type)
+        if report.format is None:
+            return _fail(report, Finding(Layer.TRANSPORT, "UNSUPPORTED_MEDIA_TYPE",
+                                         f"media type {media_type!r} is not XML, JSON or EDIFACT"))
+    else:
+        report.format = sniff_format(data)
+        if report.format is None:
+            return _fail(report, Finding(Layer.SYNTAX, "UNKNOWN_FORMAT",
+                                         "the document is neither XML, JSON nor UN/EDIFACT"))
+    try:
+        wanted = REGISTRY.get(expected_type) if isinstance(expected_type, str) else expected_type
+    except UnknownMessageType as error:
+        return _fail(report, _type_finding(str(error)))
+    try:
+        if report.format == "xml":
+            _validate_xml(report, data, wanted, limits)
+        elif report.format == "json":
+            _validate_json(report, data, wanted, limits)
+        else:
+            _validate_edifact(report, data, wanted)
+    except UnsafeInput as refused:
+        return _fail(report, refused.finding)
+    if report.document is not None and report.message_type is not None and not report.errors:
+        _apply_rules(report, context or RuleContext())
+    return report
+
+
+def _fail(report: Report, finding: Finding) -> Report:
+    report.findings.append(finding)
+    return report
+
+
+def _type_finding(message: str) -> Finding:
+    return Finding(Layer.SCHEMA, "UNKNOWN_DOCUMENT_TYPE", message)
+
+
+def _check_expected(report: Report, found: MessageType, wanted: MessageType | None) -> bool:
+    if wanted is not None and found.type_id != wanted.type_id:
+        report.findings.append(Finding(Layer.SCHEMA, "WRONG_DOCUMENT_TYPE",
+                                       f"expected a {wanted.type_id} document, got {found.key}"))
+        return False
+    report.message_type = found
+    return True
+
+
+def _validate_xml(report: Report, data: bytes, wanted: MessageType | None, limits: Limits) -> None:
+    tree = parse_xml(data, limits)
+    report.xml_tree = tree
+    root = tree.getroot()
+    qname = etree.QName(root)
+    try:
+        found = REGISTRY.by_namespace(qname.namespace or "")
+    except UnknownMessageType as error:
+        report.findings.append(_type_finding(f"root element {root.tag!r}: {error}"))
+        return
+    if not _check_expected(report, found, wanted):
+        return
+    schema = found.xml_schema
+    if not schema.validate(tree):
+        report.findings.extend(schema_findings.from_xsd(schema.error_log, found.model, tree))
+        return
+    try:
+        report.document = found.model.model_validate(xmlmap.from_xml(root, found.model), strict=False)
+    except ValidationError as error:
+        report.findings.extend(schema_findings.from_pydantic(error))
+
+
+def _validate_json(report: Report, data: bytes, wanted: MessageType | None, limits: Limits) -> None:
+    value = parse_json(data, limits)
+    if not isinstance(value, dict):
+        report.findings.append(Finding(Layer.SCHEMA, "SCHEMA_TYPE",
+                                       "a document must be a JSON object", location=Location(pointer="")))
+        return
+    found = _json_type(report, value, wanted)
+    if found is None or not _check_expected(report, found, wanted):
+        return
+    try:
+        report.document = found.model.model_validate_json(data, strict=True)
+    except ValidationError as error:
+        report.findings.extend(schema_findings.from_pydantic(error))
+
+
+def _json_type(report: Report, value: dict[str, Any], wanted: MessageType | None) -> MessageType | None:
+    for marker, type_id in EXCHANGE_MARKERS.items():
+        if marker in value:
+            return REGISTRY.get(type_id)
+    named = value.get("document_type")
+    if isinstance(named, str):
+        try:
+            return REGISTRY.get(named)
+        except UnknownMessageType as error:
+            report.findings.append(_type_finding(str(error)))
+            return None
+    if wanted is not None:
+        return wanted
+    report.findings.append(_type_finding(
+        "the JSON document has no document_type (e.g. \"customs.declaration/1.0\"); give it or name the type"))
+    return None
+
+
+def _validate_edifact(report: Report, data: bytes, wanted: MessageType | None) -> None:
+    found = REGISTRY.get("immigration.passenger-manifest")
+    if not _check_expected(report, found, wanted):
+        return
+    result = parse_paxlst(data)
+    for issue in result.issues:
+        layer = Layer.SYNTAX if issue.code == "EDIFACT_SYNTAX" else Layer.SCHEMA
+        report.findings.append(Finding(layer, issue.code, issue.message, Severity(issue.severity),
+                                       Location(segment=issue.segment_number, tag=issue.segment_tag)))
+    if result.document is None or report.errors:
+        return
+    try:
+        report.document = found.model.model_validate(result.document, strict=False)
+    except ValidationError as error:
+        report.findings.extend(schema_findings.from_pydantic(error))
+
+
+def _apply_rules(report: Report, context: RuleContext) -> None:
+    assert report.message_type is not None
+    findings: list[Finding] = []
+    for rule in report.message_type.rules:
+        try:
+            findings.extend(rule(report.document, context))
+        except Exception:  # a fault in one rule must not lose the document or crash the caller
+            log.exception("rule.failed rule=%s type=%s", rule.__name__, report.message_type.key)
+            findings.append(Finding(Layer.RULES, "RULE_FAILED",
+                                    f"rule {rule.__name__} could not be evaluated; the document needs review"))
+    if report.xml_tree is not None:
+        root = report.xml_tree.getroot()
+        findings = [f.at(schema_findings.locate_in_xml(root, f.location)) for f in findings]
+    report.findings.extend(findings)
