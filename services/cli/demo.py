@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from services.kernel import canonical
 from services.kernel.registry import REGISTRY, MessageType
@@ -23,15 +22,13 @@ def run_demo(console: Console, fixtures: Path) -> int:
     if not folder.is_dir():
         console.print(f"[red]no fixture folder at {fixtures}[/]")
         return 2
-    table = Table(title="swx message types: sample in, canonical XML out, invalid sample refused",
-                  header_style="bold")
-    for column in ("type", "sample", "JSON", "XML", "same document", "refused sample", "finding"):
-        table.add_column(column, overflow="fold")
+    console.rule("swx message types: a sample in JSON, its canonical XML, a broken sample refused")
     failures: list[str] = []
     for message_type in REGISTRY:
-        failures.extend(_demo_type(table, folder, message_type))
-    console.print(table)
+        failures.extend(_demo_type(console, folder, message_type))
+    console.rule("UN/EDIFACT PAXLST")
     failures.extend(_demo_paxlst(console, folder))
+    console.rule()
     if failures:
         for failure in failures:
             console.print(f"[red]✗ {failure}[/]")
@@ -44,42 +41,34 @@ def _mark(ok: bool) -> str:
     return "[green]✓[/]" if ok else "[red]✗[/]"
 
 
-def _demo_type(table: Table, folder: Path, message_type: MessageType) -> list[str]:
+def _demo_type(console: Console, folder: Path, message_type: MessageType) -> list[str]:
     type_folder = folder / message_type.type_id
-    samples = sorted(p for p in (type_folder / "valid").glob("*.json")
-                     if _declared_key(p) in (message_type.key, None))
-    samples = [p for p in samples if validate(p.read_bytes()).message_type == message_type]
-    if not samples:
+    reports = ((p, validate(p.read_bytes())) for p in sorted((type_folder / "valid").glob("*.json")))
+    found = next(((p, r) for p, r in reports if r.message_type == message_type), None)
+    if found is None:
         return [f"{message_type.key}: no valid JSON sample under {type_folder / 'valid'}"]
-    sample = samples[0]
-    as_json = validate(sample.read_bytes())
+    sample, as_json = found
     failures = [f"{sample.name}: {f.code} {f.message}" for f in as_json.errors]
-    same = False
-    xml_ok = False
+    same = xml_ok = False
     if as_json.document is not None:
         as_xml = validate(canonical.xml_bytes(as_json.document, message_type))
-        xml_ok = as_xml.valid
-        same = as_xml.document == as_json.document
+        xml_ok, same = as_xml.valid, as_xml.document == as_json.document
         if not (xml_ok and same):
             failures.append(f"{sample.name}: the XML form does not carry the same valid document")
-    refused, finding = _refused_sample(type_folder / "invalid", failures)
-    table.add_row(message_type.key, sample.stem, _mark(as_json.valid), _mark(xml_ok), _mark(same),
-                  refused, finding)
+    console.print(f"[bold]{message_type.key}[/]  {sample.stem}")
+    console.print(f"    JSON valid {_mark(as_json.valid)}   canonical XML valid {_mark(xml_ok)}   "
+                  f"same document both ways {_mark(same)}")
+    refused = _refused_sample(type_folder / "invalid", failures)
+    if refused:
+        console.print(f"    refused {refused}")
     return failures
 
 
-def _declared_key(path: Path) -> str | None:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8")).get("document_type")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
-
-
-def _refused_sample(invalid: Path, failures: list[str]) -> tuple[str, str]:
+def _refused_sample(invalid: Path, failures: list[str]) -> str | None:
+    """Show how the first plainly broken sample of the type is refused."""
     expected_file = invalid / "expected.json"
     if not expected_file.is_file():
-        return "-", "-"
+        return None
     expected = json.loads(expected_file.read_text(encoding="utf-8"))
     for name, spec in sorted(expected.items()):
         if name.startswith("_") or "related" in spec or spec.get("severity") == "warning":
@@ -89,9 +78,10 @@ def _refused_sample(invalid: Path, failures: list[str]) -> tuple[str, str]:
         if codes != [spec["code"]]:
             failures.append(f"{name}: expected {spec['code']}, got {codes}")
         first = report.errors[0] if report.errors else None
-        detail = f"{first.code} at {first.location}: {first.message}" if first else "accepted!"
-        return name, detail
-    return "-", "-"
+        if first is None:
+            return f"{name}: [red]accepted![/]"
+        return f"{name}: [yellow]{first.code}[/] at {first.location}\n      {first.message}"
+    return None
 
 
 def _demo_paxlst(console: Console, folder: Path) -> list[str]:

@@ -27,7 +27,6 @@ from stdnum import imo, iso6346
 _IMO_NUMBER = re.compile(r"[0-9]{7}")
 _CONTAINER_ID = re.compile(r"[A-Z]{3}[UJZ][0-9]{7}")
 _MRZ_CHARACTERS = re.compile(r"[A-Z0-9<]+")
-_MRZ_WEIGHTS = (7, 3, 1)
 
 
 def imo_number_is_valid(number: str) -> bool:
@@ -47,19 +46,20 @@ def container_id_is_valid(container_id: str) -> bool:
     return _CONTAINER_ID.fullmatch(container_id) is not None and iso6346.is_valid(container_id)
 
 
-def _mrz_value(character: str) -> int:
-    if "0" <= character <= "9":
-        return ord(character) - ord("0")
-    if "A" <= character <= "Z":
-        return ord(character) - ord("A") + 10
-    if character == "<":
-        return 0
-    raise ValueError(f"{character!r} is not an MRZ character (A-Z, 0-9, <)")
+_MRZ_ALPHABET = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# every byte maps to its MRZ value (digits 0-9, A-Z 10-35, '<' 0); anything else to 255
+_MRZ_VALUES = bytes(
+    _MRZ_ALPHABET.index(byte) if byte in _MRZ_ALPHABET else 0 if byte == ord("<") else 255 for byte in range(256)
+)
 
 
 def mrz_check_digit(field: str) -> int:
     """ICAO 9303 check digit: weights 7, 3, 1 repeating; A-Z count 10-35, ``<`` 0; sum mod 10."""
-    return sum(_mrz_value(character) * _MRZ_WEIGHTS[i % 3] for i, character in enumerate(field)) % 10
+    values = field.encode("latin-1", "replace").translate(_MRZ_VALUES)
+    if 255 in values:
+        bad = next(c for c, v in zip(field, values, strict=True) if v == 255)
+        raise ValueError(f"{bad!r} is not an MRZ character (A-Z, 0-9, <)")
+    return (7 * sum(values[0::3]) + 3 * sum(values[1::3]) + sum(values[2::3])) % 10
 
 
 class MrzFormatError(ValueError):

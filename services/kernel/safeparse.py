@@ -63,7 +63,8 @@ def parse_xml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> etree._ElementTre
     if len(data) > limits.max_bytes:
         raise UnsafeInput(Finding(Layer.TRANSPORT, "BODY_TOO_LARGE",
                                   f"document is {len(data)} bytes; the limit is {limits.max_bytes}"))
-    if data.count(b"<") > 2 * limits.max_elements + 2:
+    markup = data.count(b"<")
+    if markup > 2 * limits.max_elements + 2:
         # every element costs at least one '<' (two unless empty): refuse a flood before
         # libxml2 builds a tree of millions of nodes
         raise _syntax("XML_TOO_MANY_ELEMENTS", f"document has more markup than {limits.max_elements} elements allow")
@@ -80,12 +81,13 @@ def parse_xml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> etree._ElementTre
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         # a DOCTYPE in another encoding (UTF-16) slips past the byte check above
         raise _syntax("XML_DOCTYPE_FORBIDDEN", "a DOCTYPE declaration is not allowed (no DTDs, no entities)")
-    _check_shape(root, limits)
+    _check_shape(root, limits, markup=markup)
     return tree
 
 
-def _check_shape(root: etree._Element, limits: Limits) -> None:
-    count = int(root.xpath("count(//*)"))
+def _check_shape(root: etree._Element, limits: Limits, *, markup: int) -> None:
+    # with fewer '<' than the element limit there cannot be too many elements: skip the count
+    count = int(root.xpath("count(//*)")) if markup > limits.max_elements else 0
     if count > limits.max_elements:
         raise _syntax("XML_TOO_MANY_ELEMENTS",
                       f"document has {count} elements; the limit is {limits.max_elements}")
@@ -106,7 +108,7 @@ def parse_json(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
                                   f"JSON must be UTF-8: byte {error.start} is not")) from None
     try:
         value = json.loads(text, object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant,
-                           parse_float=_finite_float, parse_int=_bounded_int)
+                           parse_float=_finite_float)
     except _DuplicateKey as error:
         raise _syntax("JSON_DUPLICATE_KEY", f"key {error.key!r} appears twice in one object") from None
     except _NonFinite as error:
@@ -114,6 +116,8 @@ def parse_json(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
     except json.JSONDecodeError as error:
         raise _syntax("JSON_MALFORMED", f"not well-formed JSON: {error.msg} at line {error.lineno} "
                       f"column {error.colno}", line=error.lineno) from None
+    except ValueError as error:  # Python refuses integers of more than 4300 digits
+        raise _syntax("JSON_NUMBER_TOO_LONG", f"a number is too long to be a value: {error}") from None
     except RecursionError:
         raise _syntax("JSON_TOO_DEEP", f"values are nested deeper than {limits.max_json_depth} levels") from None
     if _depth(value) > limits.max_json_depth:
@@ -155,28 +159,16 @@ def _finite_float(token: str) -> float:
     return value
 
 
-MAX_INTEGER_DIGITS = 64
-
-
-def _bounded_int(token: str) -> int:
-    if len(token) > MAX_INTEGER_DIGITS:
-        # int() of a huge literal is slow (and past 4300 digits raises); no field needs one
-        raise _NonFinite(f"an integer of {len(token)} digits")
-    return int(token)
-
 
 def _depth(value: Any) -> int:
-    """Nesting depth, without recursion (the value may be hostile)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Any = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
+    """Nesting depth, level by level without recursion (the value may be hostile)."""
+    depth = 0
+    level = [value] if isinstance(value, (dict, list)) else []
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if type(node) is dict else node
+            below += [child for child in children if type(child) is dict or type(child) is list]
+        level = below
+    return depth

@@ -179,17 +179,24 @@ def _validate_json(report: Report, data: bytes, wanted: MessageType | None, limi
         report.findings.extend(schema_findings.from_pydantic(error))
 
 
-def _json_type(report: Report, value: dict[str, Any], wanted: MessageType | None) -> MessageType | None:
+def json_message_type(value: dict[str, Any]) -> MessageType | None:
+    """The type a JSON document names: exchange documents by their own keys, others by
+    ``document_type``; None when it names none. Raises ``UnknownMessageType``."""
     for marker, type_id in EXCHANGE_MARKERS.items():
         if marker in value:
             return REGISTRY.get(type_id)
     named = value.get("document_type")
-    if isinstance(named, str):
-        try:
-            return REGISTRY.get(named)
-        except UnknownMessageType as error:
-            report.findings.append(_type_finding(str(error)))
-            return None
+    return REGISTRY.get(named) if isinstance(named, str) else None
+
+
+def _json_type(report: Report, value: dict[str, Any], wanted: MessageType | None) -> MessageType | None:
+    try:
+        found = json_message_type(value)
+    except UnknownMessageType as error:
+        report.findings.append(_type_finding(str(error)))
+        return None
+    if found is not None:
+        return found
     if wanted is not None:
         return wanted
     report.findings.append(_type_finding(

@@ -1,0 +1,1 @@
+"""What every swx HTTP service shares: errors as problem+json, bodies, identity, health."""

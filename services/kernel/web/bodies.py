@@ -1,0 +1,81 @@
+"""Request bodies in, documents out: size limits, media types, content negotiation."""
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from services.kernel import canonical
+from services.kernel.messages.types import Document
+from services.kernel.registry import MessageType
+from services.kernel.validation import media_format
+from services.kernel.web.problems import MalformedRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+
+XML, JSON = "application/xml", "application/json"
+
+
+async def read_body(request: Request, *, max_bytes: int, accepted: tuple[str, ...]) -> tuple[bytes, str]:
+    """The body and its format, refused early when too large or of a type not accepted.
+
+    The declared Content-Length is checked first; the stream is then read in chunks and
+    abandoned as soon as it passes the limit, so an oversized body is never held whole.
+    """
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        raise UnsupportedMediaType(f"give a Content-Type: one of {', '.join(_media(accepted))}")
+    found = media_format(content_type)
+    if found not in accepted:
+        raise UnsupportedMediaType(f"{content_type.split(';')[0]} is not accepted here; "
+                                   f"send one of {', '.join(_media(accepted))}")
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise MalformedRequest("Content-Length is not a number")
+        if int(declared) > max_bytes:
+            raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {max_bytes}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"the body is larger than the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    if size == 0:
+        raise MalformedRequest("the body is empty")
+    return b"".join(chunks), found
+
+
+def _media(formats: tuple[str, ...]) -> list[str]:
+    names = {"xml": XML, "json": JSON, "edifact": "application/edifact"}
+    return [names[f] for f in formats]
+
+
+def wants_xml(request: Request) -> bool:
+    """Follow Accept: XML when asked for it (and preferred to JSON), JSON otherwise."""
+    accept = request.headers.get("accept", "")
+    if not accept or accept.strip() == "*/*":
+        return False
+    best, best_q = "json", -1.0
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        kind = {"application/xml": "xml", "text/xml": "xml", "application/json": "json",
+                "application/problem+json": "json", "*/*": "json", "application/*": "json"}.get(media)
+        if kind and q > best_q:
+            best, best_q = kind, q
+    if best_q <= 0:
+        raise NotAcceptable("this resource is available as application/json or application/xml")
+    return best == "xml"
+
+
+def document_response(request: Request, document: Document, message_type: MessageType,
+                      *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    if wants_xml(request):
+        return Response(canonical.xml_bytes(document, message_type), status_code=status_code,
+                        media_type=XML, headers=headers)
+    return Response(canonical.json_text(document).encode("utf-8"), status_code=status_code,
+                    media_type=JSON, headers=headers)

@@ -1,0 +1,113 @@
+"""One way to build an swx HTTP service: settings, lifespan, database, errors, health.
+
+``create_service_app`` gives every service the same spine: migrations run at start-up,
+the network directory loaded, the outbox dispatcher started, problem+json errors,
+``/healthz`` and ``/metrics``. The service adds its own routers.
+"""
+
+import os
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request
+from pydantic import model_validator
+from pydantic_settings import BaseSettings
+from sqlmodel import Session
+
+from services.kernel import refdata
+from services.kernel.db import make_engine, session_scope
+from services.kernel.migrate import upgrade
+from services.kernel.network import load_or_create_network
+from services.kernel.outbox import OutboxDispatcher
+from services.kernel.web.observability import Metrics, configure_logging, install
+from services.kernel.web.problems import add_exception_handlers
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has. Each service subclasses it with its own ``env_prefix``;
+    a value not given with the prefix falls back to the shared ``SWX_`` name (and the
+    database to ``DATABASE_URL``), so one environment can configure a whole network."""
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    network_file: Path | None = None
+    hub_url: str | None = None
+    max_body_bytes: int = 5 * 1024 * 1024
+    outbox_max_attempts: int = 20
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _shared_fallbacks(self) -> "ServiceSettings":
+        if self.database_url is None:
+            self.database_url = os.environ.get("DATABASE_URL")
+        if self.hub_url is None:
+            self.hub_url = os.environ.get("SWX_HUB_URL")
+        if self.network_file is None:
+            shared = os.environ.get("SWX_NETWORK_FILE")
+            self.network_file = Path(shared) if shared else self.data_dir / "network.json"
+        return self
+
+    def database_for(self, service: str) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / f'{service}.db'}"
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
+"""The request's unit of work: committed when the endpoint returns, rolled back if it raises."""
+
+
+def create_service_app(*, name: str, title: str, description: str, settings: ServiceSettings,
+                       routers: Sequence[APIRouter], migrations: Path,
+                       hub_client: httpx.AsyncClient | None = None) -> FastAPI:
+    """Build the service's app; ``hub_client`` lets tests stand in for the hub."""
+    metrics = Metrics(name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        url = settings.database_for(name)
+        upgrade(migrations=migrations, url=url)
+        app.state.engine = make_engine(url)
+        assert settings.network_file is not None
+        app.state.network = load_or_create_network(settings.network_file)
+        refdata.preload()
+        client = hub_client or httpx.AsyncClient()
+        dispatcher = None
+        if settings.hub_url:
+            dispatcher = OutboxDispatcher(engine=app.state.engine, hub_url=settings.hub_url,
+                                          token_for=app.state.network.token_of, client=client,
+                                          max_attempts=settings.outbox_max_attempts)
+            dispatcher.start()
+        app.state.dispatcher = dispatcher
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                await dispatcher.stop()
+            if hub_client is None:
+                await client.aclose()
+            app.state.engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = metrics
+    add_exception_handlers(app)
+    install(app, metrics)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def wake_dispatcher(request: Request) -> None:
+    """Ask the outbox dispatcher to send now rather than at its next poll."""
+    dispatcher: Any = request.app.state.dispatcher
+    if dispatcher is not None:
+        dispatcher.wake()
