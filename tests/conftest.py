@@ -1,8 +1,14 @@
 """Shared test fixtures: where the project and the read-only external corpora are."""
 
+import json
 import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -19,3 +25,95 @@ def external() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return folder
+
+
+POSTGRES_ADMIN_URL = os.environ.get("SWX_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_reachable() -> bool:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, and a PostgreSQL database when the server is up
+    (always under CI=true, where an unreachable server is a failure)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+        return
+    if not _postgres_reachable():
+        reason = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from sqlalchemy import create_engine, text
+
+    name = f"swx_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class HubStandIn:
+    """Stands in for the hub's ``POST /messages`` (httpx MockTransport): records envelopes,
+    answers with the queued statuses (202 by default)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []
+        self.statuses: list[int] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        status = self.statuses.pop(0) if self.statuses else 202
+        if status == 202:
+            self.received.append(json.loads(request.content))
+            self.authorizations.append(request.headers.get("authorization", ""))
+        return httpx.Response(status, json={"status": status})
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(self.handler))
+
+
+@pytest.fixture
+def hub() -> HubStandIn:
+    return HubStandIn()
+
+
+@pytest.fixture
+def network_file(tmp_path: Path) -> Path:
+    from services.kernel.network import create_development_network
+
+    path = tmp_path / "network.json"
+    create_development_network(path)
+    return path
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll until ``condition`` holds (no fixed sleeps); fail with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def eventually() -> Callable[..., None]:
+    return wait_until

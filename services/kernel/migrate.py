@@ -23,14 +23,19 @@ def upgrade(*, migrations: Path, url: str) -> None:
     command.upgrade(alembic_config(migrations=migrations, url=url), "head")
 
 
-def run_env(context: Any, metadata: MetaData) -> None:
-    """The body of every service's ``env.py``."""
+def run_env(context: Any, metadata: MetaData, *, tables: set[str]) -> None:
+    """The body of every service's ``env.py``: migrate only this service's ``tables``
+    (SQLModel keeps every service's tables in one metadata)."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        return table is None or table.name in tables
     config = context.config
     connectable = engine_from_config(config.get_section(config.config_ini_section, {}) or
                                      {"sqlalchemy.url": config.get_main_option("sqlalchemy.url")},
                                      prefix="sqlalchemy.", poolclass=pool.NullPool)
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=metadata,
+        context.configure(connection=connection, target_metadata=metadata, include_object=include,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()

@@ -103,6 +103,7 @@ class OutboxDispatcher:
         self.engine, self.hub_url, self.token_for, self.client = engine, hub_url.rstrip("/"), token_for, client
         self.max_attempts, self.batch, self.sign = max_attempts, batch, sign
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -112,21 +113,21 @@ class OutboxDispatcher:
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
 
     async def stop(self) -> None:
+        """Finish the round under way (its database work runs in threads that a cancel
+        would orphan), then stop."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await self._task
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 sent = await self.dispatch_due()
             except Exception:  # keep the loop alive whatever one round met; the row stays due
                 log.exception("outbox.round_failed")
                 sent = 0
-            if sent == 0:
+            if sent == 0 and not self._stopping:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=1.0)

@@ -1,0 +1,50 @@
+"""A submitted document through the engine, refused with the right status when it fails.
+
+Syntax faults are 400 (malformed), schema and rule faults 422 (invalid), an oversized
+body 413, an unsupported media type 415; every refusal carries the findings.
+"""
+
+from services.kernel.findings import Layer
+from services.kernel.messages.types import Document
+from services.kernel.registry import MessageType
+from services.kernel.safeparse import Limits
+from services.kernel.validation import MEDIA_TYPES, Report, validate
+from services.kernel.web.observability import Metrics
+from services.kernel.web.problems import (
+    InvalidDocument,
+    MalformedRequest,
+    PayloadTooLarge,
+    SwxError,
+    UnsupportedMediaType,
+)
+
+FORMAT_MEDIA_TYPES: dict[str, str] = {fmt: media for media, fmt in reversed(MEDIA_TYPES.items())}
+
+
+def accept_document(body: bytes, *, fmt: str, message_type: MessageType, max_bytes: int,
+                    metrics: Metrics) -> tuple[Document, Report]:
+    """The typed document, or a problem naming every finding."""
+    report = validate(body, media_type=FORMAT_MEDIA_TYPES[fmt], expected_type=message_type,
+                      limits=Limits(max_bytes=max_bytes))
+    if report.valid and report.document is not None:
+        metrics.validated(message_type.key, "accepted")
+        return report.document, report
+    metrics.validated(message_type.key, "refused")
+    raise _refusal(report, message_type)
+
+
+def _refusal(report: Report, message_type: MessageType) -> SwxError:
+    errors = report.errors or report.findings
+    first = errors[0]
+    detail = f"the {message_type.type_id} document was refused: {first.code} {first.location}: {first.message}"
+    error: SwxError
+    if first.code == "BODY_TOO_LARGE":
+        error = PayloadTooLarge(detail)
+    elif first.code == "UNSUPPORTED_MEDIA_TYPE":
+        error = UnsupportedMediaType(detail)
+    elif first.layer in (Layer.TRANSPORT, Layer.SYNTAX):
+        error = MalformedRequest(detail)
+    else:
+        return InvalidDocument(detail, report.findings)
+    error.errors = [f.as_dict() for f in report.findings]
+    return error

@@ -1,0 +1,24 @@
+"""The port service: ship agents submit vessel calls (IMO FAL 1, 5 and 6).
+
+Run: ``uvicorn --factory services.port.app:create_app --port 8103``.
+"""
+
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from services.kernel.web.service import create_service_app
+from services.port.config import PortSettings
+from services.port.endpoints import router
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(settings: PortSettings | None = None, *, hub_client: httpx.AsyncClient | None = None) -> FastAPI:
+    return create_service_app(
+        name="port", title="swx port service",
+        description="Vessel calls (FAL 1 general declaration with FAL 5 crew and FAL 6 passenger lists), "
+                    "validated, stored and sent to the country of the port of call.",
+        settings=settings or PortSettings(), routers=[router], migrations=MIGRATIONS, hub_client=hub_client,
+    )

@@ -1,0 +1,89 @@
+"""Port HTTP endpoints: thin, parse, call the service, shape the answer."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from services.kernel.messages.port import VesselCall
+from services.kernel.outbox import messages_for
+from services.kernel.web.bodies import document_response, read_body
+from services.kernel.web.examples import document_body
+from services.kernel.web.identity import CallerDep
+from services.kernel.web.service import SessionDep, wake_dispatcher
+from services.kernel.web.submissions import accept_document
+from services.port import repository, service
+from services.port.models import VesselCallRecord
+
+router = APIRouter(tags=["vessel calls"])
+
+
+def _resource(session: SessionDep, record: VesselCallRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "submitter": record.submitter,
+        "call_reference": record.call_reference,
+        "port_of_call": record.port_of_call,
+        "port_country": record.port_country,
+        "imo_number": record.imo_number,
+        "ship_name": record.ship_name,
+        "received_at": record.received_at.isoformat(),
+        "messages": [{"message_id": m.message_id, "receiver": m.receiver, "document_type": m.document_type,
+                      "state": m.state, "attempts": m.attempts, "last_error": m.last_error}
+                     for m in messages_for(session, f"vessel-call:{record.id}")],
+        "clearances": [{"agency": c.agency, "decision": c.decision, "decided_at": c.decided_at.isoformat(),
+                        "officer": c.officer, "remarks": c.remarks}
+                       for c in repository.clearances_for(session, record.id)],
+        "vessel_call": service.vessel_call_document(record).model_dump(mode="json", exclude_none=True),
+    }
+
+
+@router.post("/vessel-calls", status_code=201, summary="Submit a vessel call (FAL 1 + FAL 5 + FAL 6)",
+             openapi_extra=document_body("port.vessel-call"),
+             responses={200: {"description": "The same call was submitted before; its record"},
+                        409: {"description": "The call reference was used for other content"},
+                        422: {"description": "The document is invalid; the findings are in errors"}})
+async def submit_vessel_call(request: Request, session: SessionDep, caller: CallerDep) -> JSONResponse:
+    """Validate, store and forward a vessel call to the port of call's country."""
+    settings = request.app.state.settings
+    body, fmt = await read_body(request, max_bytes=settings.max_body_bytes, accepted=("xml", "json"))
+    call, _ = accept_document(body, fmt=fmt, message_type=service.VESSEL_CALL, max_bytes=settings.max_body_bytes,
+                              metrics=request.app.state.metrics)
+    assert isinstance(call, VesselCall)
+    submitted = service.submit_vessel_call(session, caller=caller, call=call)
+    session.flush()
+    resource = _resource(session, submitted.record)
+    wake_dispatcher(request)
+    return JSONResponse(resource, status_code=201 if submitted.created else 200,
+                        headers={"Location": f"/vessel-calls/{submitted.record.id}"})
+
+
+@router.get("/vessel-calls/{call_id}", summary="A vessel call with its messages and clearances",
+            responses={200: {"content": {"application/xml": {}}, "description": "JSON resource, or the FAL "
+                             "document as XML when asked with Accept: application/xml"}})
+def get_vessel_call(call_id: str, request: Request, session: SessionDep, caller: CallerDep) -> Response:
+    """The call's record; ``Accept: application/xml`` gives the vessel call document itself."""
+    record = service.visible_vessel_call(session, caller=caller, call_id=call_id)
+    if "xml" in request.headers.get("accept", ""):
+        return document_response(request, service.vessel_call_document(record), service.VESSEL_CALL)
+    return JSONResponse(_resource(session, record))
+
+
+@router.get("/vessel-calls", summary="Vessel calls your country submitted or receives")
+def list_vessel_calls(
+    session: SessionDep,
+    caller: CallerDep,
+    port_of_call: Annotated[str | None, Query(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")] = None,
+    imo_number: Annotated[str | None, Query(pattern=r"^[0-9]{7}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Newest first; filter by port of call or IMO number; page with limit and offset."""
+    records = repository.list_vessel_calls(session, country=None if caller.is_operator else caller.country,
+                                           port_of_call=port_of_call, imo_number=imo_number, limit=limit,
+                                           offset=offset)
+    items = [{"id": r.id, "call_reference": r.call_reference, "submitter": r.submitter,
+              "port_of_call": r.port_of_call, "imo_number": r.imo_number, "ship_name": r.ship_name,
+              "estimated_arrival": r.estimated_arrival.isoformat(), "href": f"/vessel-calls/{r.id}"}
+             for r in records]
+    return {"items": items, "limit": limit, "offset": offset}

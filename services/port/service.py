@@ -1,0 +1,82 @@
+"""Port business logic: accept a vessel call, keep it, send it to the port of call's country."""
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from services.kernel import canonical, outbox
+from services.kernel.messages.port import Clearance, VesselCall
+from services.kernel.registry import REGISTRY
+from services.kernel.web.identity import Caller
+from services.kernel.web.problems import Conflict, Forbidden, NotFound
+from services.port import repository
+from services.port.models import ClearanceRecord, VesselCallRecord
+
+log = logging.getLogger("swx.port")
+VESSEL_CALL = REGISTRY.get("port.vessel-call", "1.0")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    record: VesselCallRecord
+    created: bool
+
+
+def submit_vessel_call(session: Session, *, caller: Caller, call: VesselCall) -> Submitted:
+    """Store the call once per (agent's country, call reference) and queue it for the port's country."""
+    port_country = call.PortOfCallID[:2]
+    if caller.country not in (port_country, call.LastPortOfCallID[:2]) and not caller.is_operator:
+        raise Forbidden(f"a call at {call.PortOfCallID} from {call.LastPortOfCallID} is not {caller.country}'s "
+                        "to submit: the agent must act for the country of the last port or of the port of call")
+    document = canonical.json_text(call)
+    digest = canonical.digest(document)
+    existing = repository.find_by_reference(session, submitter=caller.country, call_reference=call.ID)
+    if existing is not None:
+        if existing.content_digest != digest:
+            raise Conflict(f"vessel call {call.ID} was already submitted by {caller.country} with other content; "
+                           "send a new call reference for a new call")
+        return Submitted(existing, created=False)
+    record = repository.add_vessel_call(session, VesselCallRecord(
+        id=str(uuid.uuid4()), submitter=caller.country, call_reference=call.ID, port_of_call=call.PortOfCallID,
+        port_country=port_country, imo_number=call.Ship.IMOID, ship_name=call.Ship.Name,
+        arrival_departure=call.ArrivalDepartureCode, estimated_arrival=call.EstimatedArrivalDateTime,
+        crew_count=call.CrewQuantity, passenger_count=call.PassengerQuantity, content_digest=digest,
+        document=document,
+    ))
+    if port_country != caller.country:
+        outbox.enqueue(session, document=call, message_type=VESSEL_CALL, sender=caller.country,
+                       receiver=port_country, subject=f"vessel-call:{record.id}")
+    log.info("vessel_call.accepted id=%s ship=%s port=%s submitter=%s", record.id, call.Ship.IMOID,
+             call.PortOfCallID, caller.country)
+    return Submitted(record, created=True)
+
+
+def visible_vessel_call(session: Session, *, caller: Caller, call_id: str) -> VesselCallRecord:
+    record = repository.get_vessel_call(session, call_id)
+    if record is None:
+        raise NotFound(f"no vessel call {call_id}")
+    if caller.country not in (record.submitter, record.port_country) and not caller.is_operator:
+        raise Forbidden(f"vessel call {call_id} belongs to {record.submitter} and {record.port_country}")
+    return record
+
+
+def record_clearance(session: Session, *, clearance: Clearance, submitter: str) -> list[ClearanceRecord]:
+    """Keep each agency's decision from a ``port.clearance`` answering a call ``submitter`` made.
+
+    The clearance names the call by the agent's own reference (VesselCall/ID).
+    """
+    record = repository.find_by_reference(session, submitter=submitter, call_reference=clearance.VesselCallID)
+    if record is None:
+        raise NotFound(f"the clearance answers vessel call {clearance.VesselCallID} of {submitter}, "
+                       "which is not known here")
+    return [repository.add_clearance(session, ClearanceRecord(
+        vessel_call_id=record.id, agency=decision.AgencyCode, decision=decision.DecisionCode,
+        decided_at=decision.DecisionDateTime, officer=decision.OfficerName, remarks=decision.Remarks,
+    )) for decision in clearance.AgencyDecision]
+
+
+def vessel_call_document(record: VesselCallRecord) -> VesselCall:
+    return VesselCall.model_validate(json.loads(record.document), strict=False)
