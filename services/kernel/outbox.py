@@ -104,12 +104,16 @@ class OutboxDispatcher:
         self.max_attempts, self.batch, self.sign = max_attempts, batch, sign
         self._wake = asyncio.Event()
         self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
-        self._wake.set()
+        """Send now rather than at the next poll; safe to call from any thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
 
     async def stop(self) -> None:
@@ -156,7 +160,11 @@ class OutboxDispatcher:
         if self.sign is not None:
             envelope = self.sign(envelope)
         body = canonical.json_text(envelope).encode("utf-8")
-        headers = {"Authorization": f"Bearer {self.token_for(row.sender)}", "Content-Type": "application/json"}
+        try:
+            token = self.token_for(row.sender)
+        except KeyError:
+            return FAILED, f"{row.sender} is not a participant of this network: no credential to send with"
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         try:
             response = await self.client.post(f"{self.hub_url}/messages", content=body, headers=headers, timeout=10)
         except httpx.HTTPError as error:

@@ -68,8 +68,8 @@ def from_pydantic(error: ValidationError) -> list[Finding]:
     for item in error.errors(include_url=False, include_input=False):
         message = str(item["msg"]).removeprefix("Value error, ")
         where = pointer(*item["loc"])
-        findings.append(Finding(Layer.SCHEMA, _pydantic_code(item["type"], message),
-                                f"{where or '/'}: {message}", location=Location(pointer=where)))
+        findings.append(Finding(Layer.SCHEMA, _pydantic_code(item["type"], message), message,
+                                location=Location(pointer=where)))
     return findings
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from lxml import etree
 from pydantic import ValidationError
 
-from services.kernel import schema_findings, xmlmap
+from services.kernel import schema_findings, xmlchars, xmlmap
 from services.kernel.edifact.paxlst import looks_like_edifact, parse_paxlst
 from services.kernel.findings import Finding, Layer, Location, Severity
 from services.kernel.messages.types import Document
@@ -173,6 +173,11 @@ def _validate_json(report: Report, data: bytes, wanted: MessageType | None, limi
     found = _json_type(report, value, wanted)
     if found is None or not _check_expected(report, found, wanted):
         return
+    if xmlchars.ESCAPED_NOT_IN_XML.search(data.decode("utf-8", "replace")):
+        refused = xmlchars.findings(value)
+        if refused:
+            report.findings.extend(refused)
+            return
     try:
         report.document = found.model.model_validate_json(data, strict=True)
     except ValidationError as error:
@@ -214,6 +219,9 @@ def _validate_edifact(report: Report, data: bytes, wanted: MessageType | None) -
         report.findings.append(Finding(layer, issue.code, issue.message, Severity(issue.severity),
                                        Location(segment=issue.segment_number, tag=issue.segment_tag)))
     if result.document is None or report.errors:
+        return
+    report.findings.extend(xmlchars.findings(result.document))
+    if report.errors:
         return
     try:
         report.document = found.model.model_validate(result.document, strict=False)

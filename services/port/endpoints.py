@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, Response
 
 from services.kernel.messages.port import VesselCall
 from services.kernel.outbox import messages_for
-from services.kernel.web.bodies import document_response, read_body
+from services.kernel.web.bodies import DocumentBody, document_response
 from services.kernel.web.examples import document_body
 from services.kernel.web.identity import CallerDep
 from services.kernel.web.service import SessionDep, wake_dispatcher
@@ -43,10 +43,12 @@ def _resource(session: SessionDep, record: VesselCallRecord) -> dict[str, Any]:
              responses={200: {"description": "The same call was submitted before; its record"},
                         409: {"description": "The call reference was used for other content"},
                         422: {"description": "The document is invalid; the findings are in errors"}})
-async def submit_vessel_call(request: Request, session: SessionDep, caller: CallerDep) -> JSONResponse:
+def submit_vessel_call(
+    request: Request, session: SessionDep, caller: CallerDep, received: DocumentBody
+) -> JSONResponse:
     """Validate, store and forward a vessel call to the port of call's country."""
     settings = request.app.state.settings
-    body, fmt = await read_body(request, max_bytes=settings.max_body_bytes, accepted=("xml", "json"))
+    body, fmt = received.data, received.format
     call, _ = accept_document(body, fmt=fmt, message_type=service.VESSEL_CALL, max_bytes=settings.max_body_bytes,
                               metrics=request.app.state.metrics)
     assert isinstance(call, VesselCall)

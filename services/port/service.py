@@ -5,10 +5,12 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.kernel import canonical, outbox
 from services.kernel.messages.port import Clearance, VesselCall
+from services.kernel.network import PARTICIPANTS
 from services.kernel.registry import REGISTRY
 from services.kernel.web.identity import Caller
 from services.kernel.web.problems import Conflict, Forbidden, NotFound
@@ -25,33 +27,56 @@ class Submitted:
     created: bool
 
 
+def acting_country(caller: Caller, call: VesselCall) -> str:
+    """The country the agent submits for: its own, or (the operator) the last port's, else the port of call's."""
+    port_country, last_country = call.PortOfCallID[:2], call.LastPortOfCallID[:2]
+    if not caller.is_operator:
+        if caller.country not in (port_country, last_country):
+            raise Forbidden(f"a call at {call.PortOfCallID} from {call.LastPortOfCallID} is not {caller.country}'s "
+                            "to submit: the agent must act for the country of the last port or of the port of call")
+        return caller.country
+    for country in (last_country, port_country):
+        if country in PARTICIPANTS:
+            return country
+    raise Forbidden(f"neither {call.LastPortOfCallID} nor {call.PortOfCallID} is in a country of this network")
+
+
 def submit_vessel_call(session: Session, *, caller: Caller, call: VesselCall) -> Submitted:
     """Store the call once per (agent's country, call reference) and queue it for the port's country."""
     port_country = call.PortOfCallID[:2]
-    if caller.country not in (port_country, call.LastPortOfCallID[:2]) and not caller.is_operator:
-        raise Forbidden(f"a call at {call.PortOfCallID} from {call.LastPortOfCallID} is not {caller.country}'s "
-                        "to submit: the agent must act for the country of the last port or of the port of call")
+    submitter = acting_country(caller, call)
     document = canonical.json_text(call)
     digest = canonical.digest(document)
-    existing = repository.find_by_reference(session, submitter=caller.country, call_reference=call.ID)
+    existing = repository.find_by_reference(session, submitter=submitter, call_reference=call.ID)
     if existing is not None:
-        if existing.content_digest != digest:
-            raise Conflict(f"vessel call {call.ID} was already submitted by {caller.country} with other content; "
-                           "send a new call reference for a new call")
-        return Submitted(existing, created=False)
-    record = repository.add_vessel_call(session, VesselCallRecord(
-        id=str(uuid.uuid4()), submitter=caller.country, call_reference=call.ID, port_of_call=call.PortOfCallID,
-        port_country=port_country, imo_number=call.Ship.IMOID, ship_name=call.Ship.Name,
-        arrival_departure=call.ArrivalDepartureCode, estimated_arrival=call.EstimatedArrivalDateTime,
-        crew_count=call.CrewQuantity, passenger_count=call.PassengerQuantity, content_digest=digest,
-        document=document,
-    ))
-    if port_country != caller.country:
-        outbox.enqueue(session, document=call, message_type=VESSEL_CALL, sender=caller.country,
+        return _resubmitted(existing, digest=digest)
+    try:
+        with session.begin_nested():  # a twin request may insert the same reference between our read and write
+            record = repository.add_vessel_call(session, VesselCallRecord(
+                id=str(uuid.uuid4()), submitter=submitter, call_reference=call.ID, port_of_call=call.PortOfCallID,
+                port_country=port_country, imo_number=call.Ship.IMOID, ship_name=call.Ship.Name,
+                arrival_departure=call.ArrivalDepartureCode, estimated_arrival=call.EstimatedArrivalDateTime,
+                crew_count=call.CrewQuantity, passenger_count=call.PassengerQuantity, content_digest=digest,
+                document=document,
+            ))
+    except IntegrityError:
+        twin = repository.find_by_reference(session, submitter=submitter, call_reference=call.ID)
+        if twin is None:
+            raise
+        return _resubmitted(twin, digest=digest)
+    if port_country != submitter and port_country in PARTICIPANTS:
+        outbox.enqueue(session, document=call, message_type=VESSEL_CALL, sender=submitter,
                        receiver=port_country, subject=f"vessel-call:{record.id}")
     log.info("vessel_call.accepted id=%s ship=%s port=%s submitter=%s", record.id, call.Ship.IMOID,
-             call.PortOfCallID, caller.country)
+             call.PortOfCallID, submitter)
     return Submitted(record, created=True)
+
+
+def _resubmitted(existing: VesselCallRecord, *, digest: str) -> Submitted:
+    if existing.content_digest != digest:
+        raise Conflict(f"vessel call {existing.call_reference} was already submitted by {existing.submitter} with "
+                       "other content; send a new call reference for a new call")
+    return Submitted(existing, created=False)
 
 
 def visible_vessel_call(session: Session, *, caller: Caller, call_id: str) -> VesselCallRecord:

@@ -134,7 +134,8 @@ def test_other_countries_neither_see_nor_submit(client: TestClient, tokens: dict
 def test_list_filters_and_pages(client: TestClient, tokens: dict[str, str]) -> None:
     for n in range(3):
         document = _sample() | {"ID": f"PA28-2026-{n:03d}"}
-        assert client.post("/vessel-calls", content=json.dumps(document), headers=_auth(tokens["KH"])).status_code == 201
+        response = client.post("/vessel-calls", content=json.dumps(document), headers=_auth(tokens["KH"]))
+        assert response.status_code == 201
     page = client.get("/vessel-calls?limit=2&offset=0", headers=_auth(tokens["KH"])).json()
     rest = client.get("/vessel-calls?limit=2&offset=2", headers=_auth(tokens["KH"])).json()
     assert len(page["items"]) == 2
@@ -158,5 +159,27 @@ def test_health_and_metrics(client: TestClient, tokens: dict[str, str]) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "service": "port", "database": "up"}
     client.post("/vessel-calls", content=SAMPLE_JSON.read_bytes(), headers=_auth(tokens["KH"]))
     metrics = client.get("/metrics").text
-    assert 'swx_validations_total{document_type="port.vessel-call/1.0",outcome="accepted",service="port"} 1.0' in metrics
+    accepted = 'swx_validations_total{document_type="port.vessel-call/1.0",outcome="accepted",service="port"} 1.0'
+    assert accepted in metrics
     assert "swx_outbox_depth" in metrics
+
+
+def test_operator_submits_for_the_last_ports_country(client: TestClient, tokens: dict[str, str], hub: Any,
+                                                     eventually: Callable[..., None]) -> None:
+    response = client.post("/vessel-calls", content=SAMPLE_JSON.read_bytes(), headers=_auth(tokens["OPERATOR"]))
+    assert response.status_code == 201, response.text
+    assert response.json()["submitter"] == "KH"
+    eventually(lambda: len(hub.received) == 1, what="the operator's call to reach the hub")
+    assert hub.received[0]["sender"] == "KH"
+
+
+def test_twin_submissions_racing_give_one_record(client: TestClient, tokens: dict[str, str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def submit(_: int) -> int:
+        return client.post("/vessel-calls", content=SAMPLE_JSON.read_bytes(), headers=_auth(tokens["KH"])).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(submit, range(8)))
+    assert statuses == [200] * 7 + [201]
+    assert len(client.get("/vessel-calls", headers=_auth(tokens["KH"])).json()["items"]) == 1

@@ -88,9 +88,19 @@ Date = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN, XSD_HINT: "date"}),
 ]
 
+def _representable_in_utc(value: dt.datetime) -> dt.datetime:
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise PydanticCustomError("datetime_range", "{value} is outside the range of date-times",
+                                  {"value": value.isoformat()}) from None
+    return value
+
+
 DateTime = Annotated[
     dt.datetime,
     _lexical(DATETIME_PATTERN, what="a date-time with its UTC offset", convert=dt.datetime.fromisoformat),
+    AfterValidator(_representable_in_utc),
     WithJsonSchema(
         {"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN, XSD_HINT: "dateTime"}
     ),

@@ -1,6 +1,10 @@
 """Request bodies in, documents out: size limits, media types, content negotiation."""
 
-from fastapi import Request
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from services.kernel import canonical
@@ -41,6 +45,29 @@ async def read_body(request: Request, *, max_bytes: int, accepted: tuple[str, ..
     if size == 0:
         raise MalformedRequest("the body is empty")
     return b"".join(chunks), found
+
+
+@dataclass(frozen=True)
+class ReceivedBody:
+    data: bytes
+    format: str
+
+
+def body_dependency(*accepted: str) -> Callable[[Request], Awaitable[ReceivedBody]]:
+    """Read the body on the event loop, so that the endpoint itself can be a plain ``def``:
+    FastAPI runs those in worker threads, where database calls may block without stalling
+    every other request (a blocked event loop cannot even finish the request holding a lock)."""
+
+    async def receive(request: Request) -> ReceivedBody:
+        data, found = await read_body(request, max_bytes=request.app.state.settings.max_body_bytes,
+                                      accepted=accepted)
+        return ReceivedBody(data, found)
+
+    return receive
+
+
+DocumentBody = Annotated[ReceivedBody, Depends(body_dependency("xml", "json"))]
+"""An XML or JSON document body, size-checked while it streams in."""
 
 
 def _media(formats: tuple[str, ...]) -> list[str]:

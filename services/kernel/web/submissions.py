@@ -7,6 +7,7 @@ body 413, an unsupported media type 415; every refusal carries the findings.
 from services.kernel.findings import Layer
 from services.kernel.messages.types import Document
 from services.kernel.registry import MessageType
+from services.kernel.rules import RuleContext
 from services.kernel.safeparse import Limits
 from services.kernel.validation import MEDIA_TYPES, Report, validate
 from services.kernel.web.observability import Metrics
@@ -22,21 +23,25 @@ FORMAT_MEDIA_TYPES: dict[str, str] = {fmt: media for media, fmt in reversed(MEDI
 
 
 def accept_document(body: bytes, *, fmt: str, message_type: MessageType, max_bytes: int,
-                    metrics: Metrics) -> tuple[Document, Report]:
-    """The typed document, or a problem naming every finding."""
+                    metrics: Metrics, context: RuleContext | None = None) -> tuple[Document, Report]:
+    """The typed document, or a problem naming every finding. ``context`` gives the rules
+    the documents this one refers to (a certificate of origin's declaration)."""
     report = validate(body, media_type=FORMAT_MEDIA_TYPES[fmt], expected_type=message_type,
-                      limits=Limits(max_bytes=max_bytes))
+                      limits=Limits(max_bytes=max_bytes), context=context)
+    counted = report.message_type.key if report.message_type else message_type.key
     if report.valid and report.document is not None:
-        metrics.validated(message_type.key, "accepted")
+        metrics.validated(counted, "accepted")
         return report.document, report
-    metrics.validated(message_type.key, "refused")
+    metrics.validated(counted, "refused")
     raise _refusal(report, message_type)
 
 
 def _refusal(report: Report, message_type: MessageType) -> SwxError:
     errors = report.errors or report.findings
     first = errors[0]
-    detail = f"the {message_type.type_id} document was refused: {first.code} {first.location}: {first.message}"
+    where = f" at {first.location}" if str(first.location) else ""
+    detail = (f"the {message_type.type_id} document was refused with {len(errors)} error(s); "
+              f"the first: {first.code}{where}: {first.message}")
     error: SwxError
     if first.code == "BODY_TOO_LARGE":
         error = PayloadTooLarge(detail)

@@ -1,0 +1,57 @@
+"""Customs tables: declarations with their status history, and certificates of origin."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from services.kernel.outbox import utcnow
+
+
+class DeclarationRecord(SQLModel, table=True):
+    __tablename__ = "declaration"
+    __table_args__ = (UniqueConstraint("country", "declarant", "lrn", name="uq_declaration_country_declarant_lrn"),)
+
+    mrn: str = Field(primary_key=True, max_length=18)
+    country: str = Field(index=True, max_length=2, description="customs that accepted it (export or import country)")
+    declarant: str = Field(max_length=256, description="Declarant/ID, or Declarant/Name when it has no ID")
+    lrn: str = Field(index=True, max_length=35, description="FunctionalReferenceID, the trader's reference")
+    type_code: str = Field(max_length=3)
+    direction: str = Field(index=True, max_length=2, description="IM or EX")
+    export_country: str = Field(index=True, max_length=2)
+    destination_country: str = Field(index=True, max_length=2)
+    status: str = Field(index=True, max_length=16)
+    lane: str = Field(index=True, max_length=6)
+    lane_reasons: str = Field(sa_column=Column(Text, nullable=False), description="JSON list of strings")
+    conversation_id: str = Field(max_length=36, description="the exchange conversation of its messages")
+    document_type: str = Field(max_length=64, description="customs.declaration/1.0 or /1.1")
+    content_digest: str = Field(max_length=64, description="SHA-256 of the canonical document without its ID")
+    document: str = Field(sa_column=Column(Text, nullable=False), description="canonical JSON, ID = MRN")
+    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True),
+                                description="JSON of the latest customs response, once one came back")
+    lodged_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class DeclarationEvent(SQLModel, table=True):
+    __tablename__ = "declaration_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mrn: str = Field(foreign_key="declaration.mrn", index=True, max_length=18)
+    status: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow)
+    note: str | None = Field(default=None, max_length=1024)
+
+
+class CertificateRecord(SQLModel, table=True):
+    __tablename__ = "certificate_of_origin"
+    __table_args__ = (UniqueConstraint("export_country", "reference_id", name="uq_certificate_country_reference"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    reference_id: str = Field(max_length=35, description="the certificate's own reference number")
+    form_type: str = Field(max_length=2, description="D (ATIGA) or AJ (AJCEP)")
+    export_country: str = Field(index=True, max_length=2)
+    import_country: str = Field(index=True, max_length=2)
+    declaration_mrn: str | None = Field(default=None, foreign_key="declaration.mrn", index=True, max_length=18)
+    content_digest: str = Field(max_length=64)
+    document: str = Field(sa_column=Column(Text, nullable=False), description="canonical JSON")
+    received_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,59 @@
+"""The ACDD built from each export declaration is itself a valid customs.acdd document."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from services.customs.acdd import acdd_for
+from services.kernel import canonical
+from services.kernel.messages.customs import Declaration
+from services.kernel.registry import REGISTRY
+from services.kernel.validation import validate
+from tests.customs.conftest import DECLARATIONS, TH_EXPORT, load
+
+ACDD = REGISTRY.get("customs.acdd", "1.0")
+EXPORTS = sorted(p for p in (DECLARATIONS / "valid").glob("*.json") if load(p)["TypeCode"].startswith("EX"))
+MRN = "26TH4F0Q2ZK81D7XA5"
+
+
+def _declaration(path: Path, **changes: object) -> Declaration:
+    data = load(path) | changes
+    message_type = REGISTRY.get(data["document_type"])
+    document = message_type.model.model_validate(data, strict=False)
+    assert isinstance(document, Declaration)
+    return document
+
+
+@pytest.mark.parametrize("path", EXPORTS, ids=[p.stem for p in EXPORTS])
+def test_acdd_of_every_export_fixture_passes_the_engine(path: Path) -> None:
+    acdd = acdd_for(_declaration(path), mrn=MRN, issued_at=datetime(2026, 11, 22, 7, 20, tzinfo=UTC))
+    report = validate(canonical.xml_bytes(acdd, ACDD), media_type="application/xml", expected_type=ACDD)
+    assert report.valid, [f.as_dict() for f in report.findings]
+    assert report.findings == []
+
+
+def test_acdd_carries_the_declaration_under_its_mrn() -> None:
+    declaration = _declaration(TH_EXPORT)
+    acdd = acdd_for(declaration, mrn=MRN, issued_at=datetime(2026, 11, 22, tzinfo=UTC))
+    assert (acdd.ID, acdd.ExportDeclarationID) == (f"ACDD-{MRN}", MRN)
+    assert (acdd.ExportCountryCode, acdd.DestinationCountryCode) == ("TH", "VN")
+    assert acdd.Consignee == declaration.Importer
+    assert (acdd.Exporter, acdd.Declarant) == (declaration.Exporter, declaration.Declarant)
+    assert str(acdd.DepartureDate) == "2026-11-20"
+    assert (acdd.TransportModeCode, acdd.DischargeLocationID) == ("1", "VNSGN")
+    assert acdd.PermitID == ["TH-D-2026-0088123"]
+    assert [(i.HSCode, str(i.Quantity.value), i.OriginCountryCode) for i in acdd.GoodsItem] == [
+        ("40012220", "20160.000", "TH"), ("400110", "960.000", "TH")]
+
+
+def test_without_transport_and_unloading_place_the_acdd_says_so_rather_than_guessing() -> None:
+    data = load(TH_EXPORT)
+    del data["BorderTransportMeans"], data["GoodsShipment"]["Consignment"]
+    for item in data["GoodsShipment"]["GovernmentAgencyGoodsItem"]:
+        del item["Commodity"]["GoodsMeasure"]["NetNetWeightMeasure"]
+    declaration = Declaration.model_validate(data, strict=False)
+    acdd = acdd_for(declaration, mrn=MRN, issued_at=datetime(2026, 11, 22, tzinfo=UTC))
+    assert acdd.TransportModeCode == "9"  # UN/ECE Rec. 19: mode not known
+    assert acdd.DischargeLocationID == "THLCH"  # the trade terms' named place
+    assert [str(i.Quantity.value) for i in acdd.GoodsItem] == ["20400.000", "1000.000"]  # gross when no net
