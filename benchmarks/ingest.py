@@ -2,16 +2,21 @@
 
 Both run under uvicorn with one worker on loopback; a load generator keeps 32 requests in
 flight, each a distinct valid 10-item XML declaration (a new LRN each, so idempotency does
-not short-cut anything), for a bounded number of requests. Printed: accepted/s, p50 and
-p99 latency for each, and the ratio customs / echo.
+not short-cut anything). Printed: accepted/s, p50 and p99 latency for each, and the ratio
+customs / echo.
 
-Run: ``python benchmarks/ingest.py [--requests 2000] [--concurrency 32]``.
+The load comes from ``wrk`` (Debian package ``wrk``) when it is installed: a C client
+leaves the servers the CPU. Without it a Python client (httpx) does the same work, more
+slowly, and the table says so.
+
+Run: ``python benchmarks/ingest.py [--requests 2000] [--concurrency 32] [--seconds 10]``.
 """
 
 import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -110,10 +115,73 @@ async def load(url: str, bodies: list[bytes], *, token: str, concurrency: int) -
     return accepted, elapsed, latencies
 
 
+WRK_SCRIPT = """
+local bodies, index, threads = {}, 0, 0
+all_threads = {}
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+  table.insert(all_threads, thread)
+end
+function init(args)
+  local count, token = tonumber(args[1]), args[2]
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/xml"
+  wrk.headers["Authorization"] = "Bearer " .. token
+  stride, index, created, other = tonumber(args[3]), id, 0, 0
+  for n = 0, count - 1 do
+    local file = io.open(string.format("%s/body-%06d.xml", args[4], n), "rb")
+    bodies[n] = file:read("*a")
+    file:close()
+  end
+  total = count
+end
+function request()
+  local body = bodies[index % total]
+  index = index + stride
+  return wrk.format(nil, nil, nil, body)
+end
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local made, refused = 0, 0
+  for _, thread in ipairs(all_threads or {}) do
+    made = made + thread:get("created")
+    refused = refused + thread:get("other")
+  end
+  io.write(string.format("RESULT %d %d %d %f %f %f\\n", made, refused, summary.requests,
+    summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def measure_with_wrk(url: str, bodies: list[bytes], *, token: str, concurrency: int, seconds: int,
+                     work: Path) -> dict[str, float]:
+    folder = work / "bodies"
+    folder.mkdir(exist_ok=True)
+    for n, body in enumerate(bodies):
+        (folder / f"body-{n:06d}.xml").write_bytes(body)
+    script = work / "ingest.lua"
+    script.write_text(WRK_SCRIPT)
+    threads = 2
+    result = subprocess.run(["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds}s", "--latency",
+                             "-s", str(script), url, "--", str(len(bodies)), token, str(threads), str(folder)],
+                            capture_output=True, text=True, timeout=seconds + 60, check=True)
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
+    made, refused, total, duration, p50, p99 = (float(v) for v in line.split()[1:])
+    return {"accepted": made, "total": made + refused, "rate": made / duration, "p50": p50, "p99": p99}
+
+
 def measure(name: str, command: list[str], *, env: dict[str, str], port: int, bodies: list[bytes], token: str,
-            concurrency: int, cwd: Path) -> dict[str, float]:
+            concurrency: int, cwd: Path, seconds: int, work: Path) -> dict[str, float]:
     process = start(command, env=env, port=port, cwd=cwd)
     try:
+        if shutil.which("wrk"):
+            asyncio.run(load(f"http://127.0.0.1:{port}/declarations", bodies[:100], token=token,
+                             concurrency=concurrency))  # warm-up
+            return measure_with_wrk(f"http://127.0.0.1:{port}/declarations", bodies[100:], token=token,
+                                    concurrency=concurrency, seconds=seconds, work=work / name)
         asyncio.run(load(f"http://127.0.0.1:{port}/declarations", bodies[:100], token=token,
                          concurrency=concurrency))  # warm-up
         accepted, elapsed, latencies = asyncio.run(load(f"http://127.0.0.1:{port}/declarations", bodies[100:],
@@ -130,6 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=10, help="test length with wrk")
     args = parser.parse_args()
     bodies = declarations(args.requests + 100)
     project = Path(__file__).resolve().parents[1]
@@ -142,13 +211,18 @@ def main() -> None:
                    SWX_CUSTOMS_DATABASE_URL=f"sqlite:///{work / 'customs.db'}", SWX_CUSTOMS_LOG_LEVEL="WARNING",
                    PYTHONPATH=f"{work}{os.pathsep}{project}")
         echo_port, customs_port = free_port(), free_port()
-        echo = measure("echo", [*uvicorn, "--port", str(echo_port), "echo_app:app"], env=env, port=echo_port,
-                       bodies=bodies, token="unused", concurrency=args.concurrency, cwd=work)
+        common = {"env": env, "bodies": bodies, "concurrency": args.concurrency, "seconds": args.seconds,
+                  "work": work}
+        (work / "echo").mkdir()
+        (work / "customs").mkdir()
+        echo = measure("echo", [*uvicorn, "--port", str(echo_port), "echo_app:app"], port=echo_port,
+                       token="unused", cwd=work, **common)  # type: ignore[arg-type]
         customs = measure("customs", [*uvicorn, "--port", str(customs_port), "--factory",
-                                      "services.customs.app:create_app"], env=env, port=customs_port,
-                          bodies=bodies, token=network.token_of("TH"), concurrency=args.concurrency, cwd=project)
-    table = Table(title=f"POST /declarations, 10-item XML, {args.concurrency} in flight, "
-                        f"{args.requests} requests, uvicorn 1 worker", header_style="bold")
+                                      "services.customs.app:create_app"], port=customs_port,
+                          token=network.token_of("TH"), cwd=project, **common)  # type: ignore[arg-type]
+    client = f"wrk, {args.seconds} s" if shutil.which("wrk") else f"Python httpx client, {args.requests} requests"
+    table = Table(title=f"POST /declarations, 10-item XML, {args.concurrency} in flight, uvicorn 1 worker, "
+                        f"load from {client}", header_style="bold")
     for column in ("server", "accepted", "accepted/s", "p50 ms", "p99 ms"):
         table.add_column(column, justify="right")
     for name, result in (("bare FastAPI echo", echo), ("customs", customs)):

@@ -1,7 +1,6 @@
 """The canonical JSON and XML text of a typed document: what swx writes and compares."""
 
 import hashlib
-import json
 from typing import Any
 
 from lxml import etree
@@ -18,7 +17,9 @@ def json_data(document: Document) -> dict[str, Any]:
 
 
 def json_text(document: Document) -> str:
-    return json.dumps(json_data(document), indent=2, ensure_ascii=False) + "\n"
+    """The canonical JSON text (pydantic's serializer: the same text as ``json.dumps(json_data(...),
+    indent=2, ensure_ascii=False)``, several times faster)."""
+    return document.model_dump_json(indent=2, exclude_none=True) + "\n"
 
 
 def xml_bytes(document: Document, message_type: MessageType) -> bytes:

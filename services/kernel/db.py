@@ -4,6 +4,8 @@ One session per request, committed by the dependency when the endpoint succeeds 
 back when it raises; repositories only ``flush()``.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 

@@ -80,7 +80,7 @@ def envelope_of(row: OutboxMessage) -> Envelope:
 
 
 def outbox_depth(engine: Engine) -> int:
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         return int(session.exec(select(func.count()).where(OutboxMessage.state == PENDING)).one())
 
 
@@ -149,7 +149,7 @@ class OutboxDispatcher:
         return done
 
     def _due_rows(self) -> list[OutboxMessage]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with session_scope(self.engine) as session:
             statement = (select(OutboxMessage).where(OutboxMessage.state == PENDING)
                          .where(OutboxMessage.next_attempt_at <= utcnow())
                          .order_by(col(OutboxMessage.id)).limit(self.batch))
