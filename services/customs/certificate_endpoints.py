@@ -7,10 +7,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from services.customs import certificates
-from services.customs.endpoints import XML_OR_JSON, message_summary
+from services.customs.endpoints import XML_OR_JSON
 from services.customs.models import CertificateRecord
 from services.kernel import canonical
-from services.kernel.outbox import messages_for
+from services.kernel.outbox import message_summaries
 from services.kernel.web.bodies import DocumentBody, document_response, wants_xml
 from services.kernel.web.examples import document_body
 from services.kernel.web.identity import CallerDep
@@ -29,7 +29,7 @@ def certificate_resource(session: Session, record: CertificateRecord) -> dict[st
         "declaration": None if record.declaration_mrn is None else
         {"mrn": record.declaration_mrn, "href": f"/declarations/{record.declaration_mrn}"},
         "received_at": record.received_at.isoformat(),
-        "messages": [message_summary(m) for m in messages_for(session, certificates.subject_of(record.id))],
+        "messages": message_summaries(session, certificates.subject_of(record.id)),
         "certificate": canonical.json_data(certificates.certificate_document(record)),
     }
 

@@ -12,7 +12,7 @@ from services.customs.certificates import subject_of as certificate_subject
 from services.customs.models import DeclarationRecord
 from services.kernel import canonical
 from services.kernel.messages.customs import Declaration
-from services.kernel.outbox import OutboxMessage, messages_for
+from services.kernel.outbox import message_summaries
 from services.kernel.web.bodies import DocumentBody, document_response, wants_xml
 from services.kernel.web.examples import document_body
 from services.kernel.web.identity import CallerDep
@@ -24,11 +24,6 @@ XML_OR_JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/xml": {}},
           "description": "JSON resource, or the document itself as XML with Accept: application/xml"},
 }
-
-
-def message_summary(message: OutboxMessage) -> dict[str, Any]:
-    return {"message_id": message.message_id, "receiver": message.receiver, "document_type": message.document_type,
-            "state": message.state, "attempts": message.attempts, "last_error": message.last_error}
 
 
 def declaration_resource(session: Session, record: DeclarationRecord) -> dict[str, Any]:
@@ -46,10 +41,10 @@ def declaration_resource(session: Session, record: DeclarationRecord) -> dict[st
         "lodged_at": record.lodged_at.isoformat(),
         "history": [{"status": e.status, "at": e.at.isoformat(), "note": e.note}
                     for e in repository.events_for(session, record.mrn)],
-        "messages": [message_summary(m) for m in messages_for(session, service.subject_of(record.mrn))],
+        "messages": message_summaries(session, service.subject_of(record.mrn)),
         "certificates_of_origin": [
             {"id": c.id, "reference_id": c.reference_id, "form_type": c.form_type, "import_country": c.import_country,
-             "messages": [message_summary(m) for m in messages_for(session, certificate_subject(c.id))],
+             "messages": message_summaries(session, certificate_subject(c.id)),
              "href": f"/certificates-of-origin/{c.id}"}
             for c in repository.certificates_for(session, record.mrn)],
         "outcome": service.outcome_of(record),

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from services.immigration import repository, service
 from services.immigration.models import ManifestPersonRecord, ManifestRecord
 from services.kernel.messages.immigration import PassengerManifest
-from services.kernel.outbox import messages_for
+from services.kernel.outbox import message_summaries
 from services.kernel.web.bodies import ReceivedBody, body_dependency, document_response, wants_xml
 from services.kernel.web.examples import document_body
 from services.kernel.web.identity import CallerDep
@@ -41,9 +41,7 @@ def _resource(session: SessionDep, record: ManifestRecord) -> dict[str, Any]:
         "list_type_name": LIST_TYPES.get(record.list_type, record.list_type),
         "person_count": record.person_count,
         "received_at": record.received_at.isoformat(),
-        "messages": [{"message_id": m.message_id, "receiver": m.receiver, "document_type": m.document_type,
-                      "state": m.state, "attempts": m.attempts, "last_error": m.last_error}
-                     for m in messages_for(session, service.subject(record.id))],
+        "messages": message_summaries(session, service.subject(record.id)),
         "manifest": manifest.model_dump(mode="json", exclude_none=True),
     }
 

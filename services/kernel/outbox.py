@@ -12,6 +12,7 @@ import random
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import Column, Text
@@ -87,6 +88,12 @@ def outbox_depth(engine: Engine) -> int:
 def messages_for(session: Session, subject: str) -> list[OutboxMessage]:
     statement = select(OutboxMessage).where(OutboxMessage.subject == subject).order_by(col(OutboxMessage.id))
     return list(session.exec(statement))
+
+
+def message_summaries(session: Session, subject: str) -> list[dict[str, Any]]:
+    """How a record's GET shows its outbound messages."""
+    return [{"message_id": m.message_id, "receiver": m.receiver, "document_type": m.document_type, "state": m.state,
+             "attempts": m.attempts, "last_error": m.last_error} for m in messages_for(session, subject)]
 
 
 def backoff(attempts: int, *, base: float = 0.5, cap: float = 60.0) -> float:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.kernel.messages.port import VesselCall
-from services.kernel.outbox import messages_for
+from services.kernel.outbox import message_summaries
 from services.kernel.web.bodies import DocumentBody, document_response
 from services.kernel.web.examples import document_body
 from services.kernel.web.identity import CallerDep
@@ -28,9 +28,7 @@ def _resource(session: SessionDep, record: VesselCallRecord) -> dict[str, Any]:
         "imo_number": record.imo_number,
         "ship_name": record.ship_name,
         "received_at": record.received_at.isoformat(),
-        "messages": [{"message_id": m.message_id, "receiver": m.receiver, "document_type": m.document_type,
-                      "state": m.state, "attempts": m.attempts, "last_error": m.last_error}
-                     for m in messages_for(session, f"vessel-call:{record.id}")],
+        "messages": message_summaries(session, f"vessel-call:{record.id}"),
         "clearances": [{"agency": c.agency, "decision": c.decision, "decided_at": c.decided_at.isoformat(),
                         "officer": c.officer, "remarks": c.remarks}
                        for c in repository.clearances_for(session, record.id)],

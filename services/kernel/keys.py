@@ -1,0 +1,167 @@
+"""The key directory of a network: one Ed25519 key pair per participant.
+
+Layout (the directory holds private keys: never commit it; ``.gitignore`` has ``keys/``)::
+
+    <directory>/
+        directory.json       every participant's public key, as a JWK Set (RFC 7517 section 5)
+        JP.private.pem       Ed25519 private key, PKCS#8 PEM, unencrypted, mode 0600
+        JP.public.pem        its public key, SubjectPublicKeyInfo PEM
+        ...                  the same for KH, LA, MM, TH and VN
+
+Each JWK in ``directory.json`` is ``{"kty":"OKP","crv":"Ed25519","x":..., "kid":<country>,
+"use":"sig","alg":"EdDSA"}`` (RFC 8037), so a partner can load the set with any JOSE
+library and pick a key by the ``kid`` of a signature's header.
+"""
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from services.kernel.network import PARTICIPANTS
+from services.kernel.signing import ALGORITHM, b64url_decode, b64url_encode
+
+DIRECTORY_FILE = "directory.json"
+ED25519_KEY_BYTES = 32
+
+
+class KeyDirectoryError(ValueError):
+    """A key directory or one of its keys cannot be read as written by ``create_key_directory``."""
+
+
+class KeyDirectoryExists(FileExistsError):
+    """The directory already holds files; replacing keys needs ``force``."""
+
+
+@dataclass(frozen=True)
+class ParticipantKey:
+    """What ``create_key_directory`` wrote for one participant."""
+
+    country: str
+    private_key_file: Path
+    public_key_file: Path
+    jwk: dict[str, str]
+
+    @property
+    def key_id(self) -> str:
+        return self.jwk["kid"]
+
+    @property
+    def thumbprint(self) -> str:
+        return jwk_thumbprint(self.jwk)
+
+
+def private_key_file(directory: Path, country: str) -> Path:
+    return directory / f"{country}.private.pem"
+
+
+def public_key_file(directory: Path, country: str) -> Path:
+    return directory / f"{country}.public.pem"
+
+
+def public_jwk(public_key: Ed25519PublicKey, *, key_id: str) -> dict[str, str]:
+    """The public key as a JWK (RFC 8037 section 2), named by ``key_id``."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw), "kid": key_id, "use": "sig", "alg": ALGORITHM}
+
+
+def public_key_from_jwk(jwk: Any) -> Ed25519PublicKey:
+    """The Ed25519 public key a JWK holds; KeyDirectoryError when it holds none."""
+    if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+        raise KeyDirectoryError("not an Ed25519 JWK (kty OKP, crv Ed25519)")
+    if "d" in jwk:
+        raise KeyDirectoryError("a private key has no place in the public directory")
+    x = jwk.get("x")
+    try:
+        raw = b64url_decode(x) if isinstance(x, str) else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != ED25519_KEY_BYTES:
+        raise KeyDirectoryError(f"x must be {ED25519_KEY_BYTES} bytes in base64url")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def jwk_thumbprint(jwk: dict[str, str]) -> str:
+    """RFC 7638 thumbprint: base64url SHA-256 of the required members in canonical JSON."""
+    required = {name: jwk[name] for name in ("crv", "kty", "x")}
+    text = json.dumps(required, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return b64url_encode(hashlib.sha256(text.encode("utf-8")).digest())
+
+
+def create_key_directory(path: Path, *, force: bool = False) -> dict[str, ParticipantKey]:
+    """Write fresh key pairs for the six participants and ``directory.json``.
+
+    A directory that exists and is not empty is refused (``KeyDirectoryExists``) unless
+    ``force``: replacing keys invalidates every partner's copy of the public keys.
+    """
+    if path.exists() and not force and (not path.is_dir() or any(path.iterdir())):
+        raise KeyDirectoryExists(f"{path} already exists and is not empty")
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True)
+    written: dict[str, ParticipantKey] = {}
+    for country in PARTICIPANTS:
+        private_key = Ed25519PrivateKey.generate()
+        private_pem = private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        public_pem = private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        _write(private_key_file(path, country), private_pem, mode=0o600)
+        _write(public_key_file(path, country), public_pem, mode=0o644)
+        written[country] = ParticipantKey(
+            country=country,
+            private_key_file=private_key_file(path, country),
+            public_key_file=public_key_file(path, country),
+            jwk=public_jwk(private_key.public_key(), key_id=country),
+        )
+    key_set = {"keys": [key.jwk for key in written.values()]}
+    _write(path / DIRECTORY_FILE, (json.dumps(key_set, indent=2) + "\n").encode("utf-8"), mode=0o644)
+    return written
+
+
+def load_private_key(path: Path, country: str) -> Ed25519PrivateKey:
+    """The participant's private key from its PEM file in the key directory."""
+    file = private_key_file(path, country)
+    try:
+        key = serialization.load_pem_private_key(file.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as error:
+        raise KeyDirectoryError(f"{file}: {error}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyDirectoryError(f"{file}: not an Ed25519 private key")
+    return key
+
+
+def load_public_keys(path: Path) -> dict[str, Ed25519PublicKey]:
+    """Every participant's public key from ``directory.json``, by key id (the country)."""
+    file = path / DIRECTORY_FILE
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise KeyDirectoryError(f"{file}: {error}") from None
+    entries = data.get("keys") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise KeyDirectoryError(f"{file}: not a JWK Set (an object with a list of keys)")
+    keys: dict[str, Ed25519PublicKey] = {}
+    for index, jwk in enumerate(entries):
+        kid = jwk.get("kid") if isinstance(jwk, dict) else None
+        if not isinstance(kid, str) or not kid or kid in keys:
+            raise KeyDirectoryError(f"{file}: key {index} has no key id, or one used before")
+        try:
+            keys[kid] = public_key_from_jwk(jwk)
+        except KeyDirectoryError as error:
+            raise KeyDirectoryError(f"{file}: key {kid}: {error}") from None
+    return keys
+
+
+def _write(file: Path, content: bytes, *, mode: int) -> None:
+    # open with the final mode, and set it again in case the file existed (force) with another
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), mode)
+    with os.fdopen(fd, "wb") as stream:
+        os.fchmod(stream.fileno(), mode)
+        stream.write(content)
