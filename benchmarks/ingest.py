@@ -228,7 +228,7 @@ def main() -> None:
     for name, result in (("bare FastAPI echo", echo), ("customs", customs)):
         table.add_row(name, f"{result['accepted']:.0f}/{result['total']:.0f}", f"{result['rate']:,.0f}",
                       f"{result['p50']:.1f}", f"{result['p99']:.1f}")
-    console = Console()
+    console = Console(width=120)
     console.print(table)
     console.print(f"ratio customs / echo: {customs['rate'] / echo['rate']:.2f}")
 

@@ -157,7 +157,7 @@ def main() -> None:
         table.add_row(message_type.key, str(len(xml)), f"{engine_xml:,.0f}", f"{raw_xml:,.0f}",
                       f"{engine_xml / raw_xml:.2f}", f"{engine_json:,.0f}", f"{raw_json:,.0f}",
                       f"{engine_json / raw_json:.2f}")
-    console = Console()
+    console = Console(width=140)
     console.print(table)
     declaration = REGISTRY.get("customs.declaration", "1.0")
     found = sample(declaration, args.items)

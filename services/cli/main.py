@@ -14,6 +14,7 @@ from rich.console import Console
 from services.cli import render
 from services.cli.demo import run_demo
 from services.cli.documents import UsageProblem, check, convert, related_context, resolve_type
+from services.cli.keys import keys_command
 from services.kernel import schemagen
 from services.kernel.registry import REGISTRY
 
@@ -111,6 +112,11 @@ def demo_command(
 ) -> None:
     """Validate and convert one sample of every message type, and show a refused one each."""
     raise typer.Exit(run_demo(out, fixtures))
+
+
+app.command("keys", help="Create Ed25519 signing keys and tokens for a fresh network (never commit them).")(
+    keys_command
+)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def certificate_resource(session: Session, record: CertificateRecord) -> dict[st
                         409: {"description": "The reference number was used before for other content"},
                         422: {"description": "Invalid, or its items do not match its declaration; see errors"}})
 def submit_certificate(
-    request: Request, session: SessionDep, caller: CallerDep, received: DocumentBody
+    request: Request, received: DocumentBody, caller: CallerDep, session: SessionDep
 ) -> JSONResponse:
     """Check a certificate against its declaration, store it and send it to the importing country."""
     settings = request.app.state.settings
@@ -59,7 +59,7 @@ def submit_certificate(
 
 @router.get("/certificates-of-origin/{certificate_id}", summary="A certificate of origin with its messages",
             responses=XML_OR_JSON)
-def get_certificate(certificate_id: str, request: Request, session: SessionDep, caller: CallerDep) -> Response:
+def get_certificate(certificate_id: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
     """The certificate's record; ``Accept: application/xml`` gives the certificate itself."""
     record = certificates.visible_certificate(session, caller=caller, certificate_id=certificate_id)
     if wants_xml(request):

@@ -59,7 +59,7 @@ def declaration_resource(session: Session, record: DeclarationRecord) -> dict[st
                         409: {"description": "The declarant's LRN was used before for other content"},
                         422: {"description": "The declaration is invalid; the findings are in errors"}})
 def lodge_declaration(
-    request: Request, session: SessionDep, caller: CallerDep, received: DocumentBody
+    request: Request, received: DocumentBody, caller: CallerDep, session: SessionDep
 ) -> JSONResponse:
     """Validate and accept a declaration: MRN, risk lane, and an ACDD for a network destination."""
     settings = request.app.state.settings
@@ -77,7 +77,7 @@ def lodge_declaration(
 
 @router.get("/declarations/{mrn}", summary="A declaration with its lane, history, messages and outcome",
             responses=XML_OR_JSON)
-def get_declaration(mrn: str, request: Request, session: SessionDep, caller: CallerDep) -> Response:
+def get_declaration(mrn: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
     """The declaration's record; ``Accept: application/xml`` gives the declaration itself (ID = MRN)."""
     record = service.visible_declaration(session, caller=caller, mrn=mrn)
     if wants_xml(request):
@@ -88,7 +88,7 @@ def get_declaration(mrn: str, request: Request, session: SessionDep, caller: Cal
 @router.post("/declarations/{mrn}/release", summary="Release a declaration held for control (officers only)",
              responses={403: {"description": "Only the operator (customs officer) credential releases"},
                         409: {"description": "The declaration is not under control"}})
-def release_declaration(mrn: str, session: SessionDep, caller: CallerDep) -> JSONResponse:
+def release_declaration(mrn: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
     """Release a yellow- or red-lane declaration after its check."""
     record = service.release_declaration(session, caller=caller, mrn=mrn)
     return JSONResponse(declaration_resource(session, record))
@@ -96,8 +96,8 @@ def release_declaration(mrn: str, session: SessionDep, caller: CallerDep) -> JSO
 
 @router.get("/declarations", summary="Declarations your country exports or receives")
 def list_declarations(
-    session: SessionDep,
     caller: CallerDep,
+    session: SessionDep,
     status: Annotated[Literal["under-control", "released"] | None,
                       Query(description="lodged and accepted are passed within the lodging request")] = None,
     lane: Literal["green", "yellow", "red"] | None = None,

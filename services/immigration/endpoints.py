@@ -60,7 +60,7 @@ def _decision(person: ManifestPersonRecord) -> dict[str, Any]:
                         409: {"description": "The manifest ID, journey and date were used for other content"},
                         422: {"description": "The manifest is invalid; the findings are in errors"}})
 def submit_manifest(
-    request: Request, session: SessionDep, caller: CallerDep, received: ManifestBody
+    request: Request, received: ManifestBody, caller: CallerDep, session: SessionDep
 ) -> JSONResponse:
     """Validate, store and forward a manifest to the arrival country."""
     settings = request.app.state.settings
@@ -80,7 +80,7 @@ def submit_manifest(
 @router.get("/manifests/{manifest_id}", summary="A manifest with its messages",
             responses={200: {"content": {"application/xml": {}}, "description": "JSON resource, or the manifest "
                              "as XML when asked with Accept: application/xml"}})
-def get_manifest(manifest_id: str, request: Request, session: SessionDep, caller: CallerDep) -> Response:
+def get_manifest(manifest_id: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
     """The manifest's record; ``Accept: application/xml`` gives the manifest document itself."""
     record = service.visible_manifest(session, caller=caller, manifest_id=manifest_id)
     if wants_xml(request):
@@ -89,7 +89,7 @@ def get_manifest(manifest_id: str, request: Request, session: SessionDep, caller
 
 
 @router.get("/manifests/{manifest_id}/responses", summary="Board / no-board / refer per person")
-def get_responses(manifest_id: str, session: SessionDep, caller: CallerDep) -> dict[str, Any]:
+def get_responses(manifest_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """Each person's decision, ``pending`` until the arrival country's answer is back."""
     record = service.visible_manifest(session, caller=caller, manifest_id=manifest_id)
     return {"manifest_id": record.id, "journey_id": record.journey_id,
@@ -98,8 +98,8 @@ def get_responses(manifest_id: str, session: SessionDep, caller: CallerDep) -> d
 
 @router.get("/manifests", summary="Manifests your country submitted or receives")
 def list_manifests(
-    session: SessionDep,
     caller: CallerDep,
+    session: SessionDep,
     journey: Annotated[str | None, Query(pattern=r"^[A-Z0-9]{1,17}$", description="flight or voyage number")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,

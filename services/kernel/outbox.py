@@ -12,7 +12,7 @@ import random
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import Column, Text
@@ -26,6 +26,7 @@ from services.kernel.messages.types import Document
 from services.kernel.registry import MessageType
 
 log = logging.getLogger("swx.outbox")
+T = TypeVar("T")
 
 PENDING, SENT, FAILED = "PENDING", "SENT", "FAILED"
 
@@ -106,9 +107,11 @@ class OutboxDispatcher:
 
     def __init__(self, *, engine: Engine, hub_url: str, token_for: Callable[[str], str],
                  client: httpx.AsyncClient, max_attempts: int = 20, batch: int = 50,
-                 sign: Callable[[Envelope], Envelope] | None = None) -> None:
+                 sign: Callable[[Envelope], Envelope] | None = None, lock: asyncio.Lock | None = None) -> None:
         self.engine, self.hub_url, self.token_for, self.client = engine, hub_url.rstrip("/"), token_for, client
         self.max_attempts, self.batch, self.sign = max_attempts, batch, sign
+        self.lock = lock
+        """The app's SQLite write lock, if any: the dispatcher queues with the requests."""
         self._wake = asyncio.Event()
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -147,13 +150,19 @@ class OutboxDispatcher:
 
     async def dispatch_due(self) -> int:
         """Send every due row once; return how many were handed over (or finally refused)."""
-        rows = await asyncio.to_thread(self._due_rows)
+        rows = await self._in_turn(self._due_rows)
         done = 0
         for row in rows:
             outcome = await self._send(row)
-            await asyncio.to_thread(self._record, row.id, outcome)
+            await self._in_turn(self._record, row.id, outcome)
             done += outcome[0] in (SENT, FAILED)
         return done
+
+    async def _in_turn(self, work: Callable[..., T], *args: Any) -> T:
+        if self.lock is None:
+            return await asyncio.to_thread(work, *args)
+        async with self.lock:
+            return await asyncio.to_thread(work, *args)
 
     def _due_rows(self) -> list[OutboxMessage]:
         with session_scope(self.engine) as session:

@@ -42,7 +42,7 @@ def _resource(session: SessionDep, record: VesselCallRecord) -> dict[str, Any]:
                         409: {"description": "The call reference was used for other content"},
                         422: {"description": "The document is invalid; the findings are in errors"}})
 def submit_vessel_call(
-    request: Request, session: SessionDep, caller: CallerDep, received: DocumentBody
+    request: Request, received: DocumentBody, caller: CallerDep, session: SessionDep
 ) -> JSONResponse:
     """Validate, store and forward a vessel call to the port of call's country."""
     settings = request.app.state.settings
@@ -61,7 +61,7 @@ def submit_vessel_call(
 @router.get("/vessel-calls/{call_id}", summary="A vessel call with its messages and clearances",
             responses={200: {"content": {"application/xml": {}}, "description": "JSON resource, or the FAL "
                              "document as XML when asked with Accept: application/xml"}})
-def get_vessel_call(call_id: str, request: Request, session: SessionDep, caller: CallerDep) -> Response:
+def get_vessel_call(call_id: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
     """The call's record; ``Accept: application/xml`` gives the vessel call document itself."""
     record = service.visible_vessel_call(session, caller=caller, call_id=call_id)
     if "xml" in request.headers.get("accept", ""):
@@ -71,8 +71,8 @@ def get_vessel_call(call_id: str, request: Request, session: SessionDep, caller:
 
 @router.get("/vessel-calls", summary="Vessel calls your country submitted or receives")
 def list_vessel_calls(
-    session: SessionDep,
     caller: CallerDep,
+    session: SessionDep,
     port_of_call: Annotated[str | None, Query(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")] = None,
     imo_number: Annotated[str | None, Query(pattern=r"^[0-9]{7}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

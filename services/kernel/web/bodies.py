@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
 
 from services.kernel import canonical
 from services.kernel.messages.types import Document
@@ -37,11 +38,14 @@ async def read_body(request: Request, *, max_bytes: int, accepted: tuple[str, ..
             raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {max_bytes}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLarge(f"the body is larger than the limit of {max_bytes} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLarge(f"the body is larger than the limit of {max_bytes} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise MalformedRequest("the client disconnected before its body arrived") from None
     if size == 0:
         raise MalformedRequest("the body is empty")
     return b"".join(chunks), found

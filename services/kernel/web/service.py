@@ -5,20 +5,22 @@ the network directory loaded, the outbox dispatcher started, problem+json errors
 ``/healthz`` and ``/metrics``. The service adds its own routers.
 """
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import model_validator
 from pydantic_settings import BaseSettings
 from sqlmodel import Session
 
 from services.kernel import refdata
-from services.kernel.db import make_engine, session_scope
+from services.kernel.db import make_engine
 from services.kernel.migrate import upgrade
 from services.kernel.network import load_or_create_network
 from services.kernel.outbox import OutboxDispatcher
@@ -54,9 +56,27 @@ class ServiceSettings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / f'{service}.db'}"
 
 
-def _session(request: Request) -> Iterator[Session]:
-    with session_scope(request.app.state.engine) as session:
-        yield session
+async def _session(request: Request) -> AsyncIterator[Session]:
+    """On SQLite, requests queue in order on an asyncio lock before they touch the database:
+    SQLite has one writer at a time, and its own busy handler polls with growing sleeps, so
+    under load some requests would wait seconds while later ones went first. The session's
+    work runs in the endpoint's worker thread; its commit runs in one too, never on the loop."""
+    lock: asyncio.Lock | None = request.app.state.write_lock
+    async with lock if lock is not None else _no_lock():
+        session = Session(request.app.state.engine, expire_on_commit=False)
+        try:
+            yield session
+            await run_in_threadpool(session.commit)
+        except BaseException:
+            await run_in_threadpool(session.rollback)
+            raise
+        finally:
+            await run_in_threadpool(session.close)
+
+
+@asynccontextmanager
+async def _no_lock() -> AsyncIterator[None]:
+    yield
 
 
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
@@ -76,6 +96,7 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
         url = settings.database_for(name)
         upgrade(migrations=migrations, url=url)
         app.state.engine = make_engine(url)
+        app.state.write_lock = asyncio.Lock() if app.state.engine.dialect.name == "sqlite" else None
         assert settings.network_file is not None
         app.state.network = load_or_create_network(settings.network_file)
         refdata.preload()
@@ -84,7 +105,7 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
         if settings.hub_url:
             dispatcher = OutboxDispatcher(engine=app.state.engine, hub_url=settings.hub_url,
                                           token_for=app.state.network.token_of, client=client,
-                                          max_attempts=settings.outbox_max_attempts)
+                                          max_attempts=settings.outbox_max_attempts, lock=app.state.write_lock)
             dispatcher.start()
         app.state.dispatcher = dispatcher
         try:
