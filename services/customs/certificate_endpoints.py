@@ -42,7 +42,7 @@ def certificate_resource(session: Session, record: CertificateRecord) -> dict[st
                         409: {"description": "The reference number was used before for other content"},
                         422: {"description": "Invalid, or its items do not match its declaration; see errors"}})
 def submit_certificate(
-    request: Request, received: DocumentBody, caller: CallerDep, session: SessionDep
+    request: Request, caller: CallerDep, received: DocumentBody, session: SessionDep
 ) -> JSONResponse:
     """Check a certificate against its declaration, store it and send it to the importing country."""
     settings = request.app.state.settings

@@ -59,7 +59,7 @@ def declaration_resource(session: Session, record: DeclarationRecord) -> dict[st
                         409: {"description": "The declarant's LRN was used before for other content"},
                         422: {"description": "The declaration is invalid; the findings are in errors"}})
 def lodge_declaration(
-    request: Request, received: DocumentBody, caller: CallerDep, session: SessionDep
+    request: Request, caller: CallerDep, received: DocumentBody, session: SessionDep
 ) -> JSONResponse:
     """Validate and accept a declaration: MRN, risk lane, and an ACDD for a network destination."""
     settings = request.app.state.settings

@@ -60,7 +60,7 @@ def _decision(person: ManifestPersonRecord) -> dict[str, Any]:
                         409: {"description": "The manifest ID, journey and date were used for other content"},
                         422: {"description": "The manifest is invalid; the findings are in errors"}})
 def submit_manifest(
-    request: Request, received: ManifestBody, caller: CallerDep, session: SessionDep
+    request: Request, caller: CallerDep, received: ManifestBody, session: SessionDep
 ) -> JSONResponse:
     """Validate, store and forward a manifest to the arrival country."""
     settings = request.app.state.settings

@@ -42,7 +42,7 @@ def _resource(session: SessionDep, record: VesselCallRecord) -> dict[str, Any]:
                         409: {"description": "The call reference was used for other content"},
                         422: {"description": "The document is invalid; the findings are in errors"}})
 def submit_vessel_call(
-    request: Request, received: DocumentBody, caller: CallerDep, session: SessionDep
+    request: Request, caller: CallerDep, received: DocumentBody, session: SessionDep
 ) -> JSONResponse:
     """Validate, store and forward a vessel call to the port of call's country."""
     settings = request.app.state.settings
