@@ -25,8 +25,8 @@ from services.kernel.safeparse import Limits
 from services.kernel.validation import validate
 from services.kernel.web.identity import Caller
 from services.kernel.web.observability import Metrics
-from services.kernel.web.problems import Conflict, Forbidden, InvalidDocument, NotFound
-from services.kernel.web.submissions import FORMAT_MEDIA_TYPES, accept_document
+from services.kernel.web.problems import Conflict, Forbidden, NotFound
+from services.kernel.web.submissions import FORMAT_MEDIA_TYPES, refusal
 
 log = logging.getLogger("swx.customs")
 CERTIFICATE = REGISTRY.get("customs.certificate-of-origin", "1.0")
@@ -48,11 +48,10 @@ def accept_certificate(session: Session, body: bytes, *, fmt: str, caller: Calle
     """
     media_type, limits = FORMAT_MEDIA_TYPES[fmt], Limits(max_bytes=max_bytes)
     alone = validate(body, media_type=media_type, expected_type=CERTIFICATE, limits=limits)
-    certificate = alone.document if alone.valid else None
-    if certificate is None:
-        # Refused as every submission is: the kernel maps the findings to 400/413/415/422 and counts the refusal.
-        certificate, _ = accept_document(body, fmt=fmt, message_type=CERTIFICATE, max_bytes=max_bytes,
-                                         metrics=metrics)
+    if not alone.valid:
+        metrics.validated(CERTIFICATE.key, "refused")
+        raise refusal(alone, CERTIFICATE)
+    certificate = alone.document
     assert isinstance(certificate, CertificateOfOrigin)
     if caller.country != certificate.ExportCountryCode and not caller.is_operator:
         raise Forbidden(f"a certificate of origin is submitted by the exporting country, "
@@ -65,10 +64,7 @@ def accept_certificate(session: Session, body: bytes, *, fmt: str, caller: Calle
         against = validate(body, media_type=media_type, expected_type=CERTIFICATE, limits=limits, context=related)
         if against.errors:
             metrics.validated(CERTIFICATE.key, "refused")
-            first = against.errors[0]
-            raise InvalidDocument(f"certificate {certificate.ReferenceID} does not match declaration "
-                                  f"{declaration.mrn}: {first.code} {first.location}: {first.message}",
-                                  against.findings)
+            raise refusal(against, CERTIFICATE)
     metrics.validated(CERTIFICATE.key, "accepted")
     return certificate, declaration
 

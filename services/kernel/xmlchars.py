@@ -12,9 +12,9 @@ from typing import Any
 from services.kernel.findings import Finding, Layer, Location, pointer
 
 NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-ESCAPED_NOT_IN_XML = re.compile(r"\\u(000[0-8bBcCeEfF]|001[0-9a-fA-F]|[fF]{3}[eEfF]|[dD][89a-fA-F][0-9a-fA-F]{2})")
-"""A JSON escape that may stand for such a character (raw ones are invalid JSON already);
-surrogate escapes match too, and the walk below tells a lone one from a proper pair."""
+ESCAPED_NOT_IN_XML = re.compile(rb"\\u(000[0-8bBcCeEfF]|001[0-9a-fA-F]|[fF]{3}[eEfF]|[dD][89a-fA-F][0-9a-fA-F]{2})")
+"""A JSON escape, searched in the raw bytes, that may stand for such a character (raw ones are
+invalid JSON already); surrogate escapes match too, and the walk tells a lone one from a pair."""
 
 
 def findings(value: Any) -> list[Finding]:

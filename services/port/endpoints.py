@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, Response
 
 from services.kernel.messages.port import VesselCall
 from services.kernel.outbox import message_summaries
-from services.kernel.web.bodies import DocumentBody, document_response
+from services.kernel.web.bodies import DocumentBody, document_response, wants_xml
 from services.kernel.web.examples import document_body
 from services.kernel.web.identity import CallerDep
 from services.kernel.web.service import SessionDep, wake_dispatcher
@@ -64,7 +64,7 @@ def submit_vessel_call(
 def get_vessel_call(call_id: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
     """The call's record; ``Accept: application/xml`` gives the vessel call document itself."""
     record = service.visible_vessel_call(session, caller=caller, call_id=call_id)
-    if "xml" in request.headers.get("accept", ""):
+    if wants_xml(request):
         return document_response(request, service.vessel_call_document(record), service.VESSEL_CALL)
     return JSONResponse(_resource(session, record))
 

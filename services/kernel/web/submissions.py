@@ -33,10 +33,11 @@ def accept_document(body: bytes, *, fmt: str, message_type: MessageType, max_byt
         metrics.validated(counted, "accepted")
         return report.document, report
     metrics.validated(counted, "refused")
-    raise _refusal(report, message_type)
+    raise refusal(report, message_type)
 
 
-def _refusal(report: Report, message_type: MessageType) -> SwxError:
+def refusal(report: Report, message_type: MessageType) -> SwxError:
+    """The problem for a report with errors: 413, 415, 400 (syntax) or 422 (schema, rules)."""
     errors = report.errors or report.findings
     first = errors[0]
     where = f" at {first.location}" if str(first.location) else ""
