@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from services.kernel.network import PARTICIPANTS
+from services.kernel.participants import PARTICIPANTS
 from services.kernel.signing import ALGORITHM, b64url_decode, b64url_encode
 
 DIRECTORY_FILE = "directory.json"

@@ -173,13 +173,16 @@ class OutboxDispatcher:
 
     async def _send(self, row: OutboxMessage) -> tuple[str, str | None]:
         envelope = envelope_of(row)
-        if self.sign is not None:
-            envelope = self.sign(envelope)
-        body = canonical.json_text(envelope).encode("utf-8")
         try:
             token = self.token_for(row.sender)
         except KeyError:
             return FAILED, f"{row.sender} is not a participant of this network: no credential to send with"
+        if self.sign is not None:
+            try:
+                envelope = self.sign(envelope)
+            except LookupError as error:
+                return FAILED, f"cannot sign: {error}"
+        body = canonical.json_text(envelope).encode("utf-8")
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         try:
             response = await self.client.post(f"{self.hub_url}/messages", content=body, headers=headers, timeout=10)

@@ -128,6 +128,19 @@ def sign(document: SignedDocument, *, private_key: Ed25519PrivateKey, key_id: st
     return document.model_copy(update={"signature": value})
 
 
+def envelope_signer(private_keys: Mapping[str, Ed25519PrivateKey]) -> Callable[[Envelope], Envelope]:
+    """A function that signs an envelope with its sender's key from ``private_keys``
+    (by country); it raises ``LookupError`` for a sender whose key is not there."""
+
+    def sign_envelope(envelope: Envelope) -> Envelope:
+        key = private_keys.get(envelope.sender)
+        if key is None:
+            raise LookupError(f"no private key for {envelope.sender} beside the network file")
+        return sign(envelope, private_key=key, key_id=envelope.sender)
+
+    return sign_envelope
+
+
 def verify(document: Envelope | Receipt | ErrorSignal, *, public_key_for: PublicKeyLookup) -> None:
     """Return if the document's signer signed it as it stands, else raise ``SignatureInvalid``.
 

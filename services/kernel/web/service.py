@@ -22,8 +22,9 @@ from sqlmodel import Session
 from services.kernel import refdata
 from services.kernel.db import make_engine
 from services.kernel.migrate import upgrade
-from services.kernel.network import load_or_create_network
+from services.kernel.network import load_or_create_network, load_signing_keys
 from services.kernel.outbox import OutboxDispatcher
+from services.kernel.signing import envelope_signer
 from services.kernel.web.observability import Metrics, configure_logging, install
 from services.kernel.web.problems import add_exception_handlers
 
@@ -49,7 +50,7 @@ class ServiceSettings(BaseSettings):
             self.hub_url = os.environ.get("SWX_HUB_URL")
         if self.network_file is None:
             shared = os.environ.get("SWX_NETWORK_FILE")
-            self.network_file = Path(shared) if shared else self.data_dir / "network.json"
+            self.network_file = Path(shared) if shared else self.data_dir / "network" / "network.json"
         return self
 
     def database_for(self, service: str) -> str:
@@ -85,8 +86,13 @@ SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 def create_service_app(*, name: str, title: str, description: str, settings: ServiceSettings,
                        routers: Sequence[APIRouter], migrations: Path,
-                       hub_client: httpx.AsyncClient | None = None) -> FastAPI:
-    """Build the service's app; ``hub_client`` lets tests stand in for the hub."""
+                       hub_client: httpx.AsyncClient | None = None,
+                       signing_countries: tuple[str, ...] | None = None) -> FastAPI:
+    """Build the service's app; ``hub_client`` lets tests stand in for the hub.
+
+    Outbound envelopes are signed with the sender's private key from beside the network
+    file: every participant's for the agency services (they act for any country of the
+    embedded network), only ``signing_countries``' when given (an NSW endpoint its own)."""
     metrics = Metrics(name)
 
     @asynccontextmanager
@@ -103,8 +109,9 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
         client = hub_client or httpx.AsyncClient()
         dispatcher = None
         if settings.hub_url:
+            signer = envelope_signer(load_signing_keys(settings.network_file, signing_countries))
             dispatcher = OutboxDispatcher(engine=app.state.engine, hub_url=settings.hub_url,
-                                          token_for=app.state.network.token_of, client=client,
+                                          token_for=app.state.network.token_of, client=client, sign=signer,
                                           max_attempts=settings.outbox_max_attempts, lock=app.state.write_lock)
             dispatcher.start()
         app.state.dispatcher = dispatcher
