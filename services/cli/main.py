@@ -114,6 +114,28 @@ def demo_command(
     raise typer.Exit(run_demo(out, fixtures))
 
 
+@app.command("hub-worker")
+def hub_worker_command() -> None:
+    """Run a hub delivery worker (settings from SWX_HUB_* and DATABASE_URL, as the hub)."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from services.hub.config import HubSettings
+    from services.hub.worker import run_worker
+
+    try:
+        settings = HubSettings()
+    except ValidationError as error:
+        err.print(f"[red]error:[/] the hub settings are not valid: {error}")
+        raise typer.Exit(2) from None
+    if settings.network_file is None or not settings.network_file.exists():
+        err.print(f"[red]error:[/] no network file at {settings.network_file}: start the hub first or set "
+                  "SWX_NETWORK_FILE")
+        raise typer.Exit(2)
+    asyncio.run(run_worker(settings))
+
+
 app.command("keys", help="Create Ed25519 signing keys and tokens for a fresh network (never commit them).")(
     keys_command
 )

@@ -1,0 +1,226 @@
+"""Delivery: workers claim due messages, POST them to the receiver's ``/inbox`` and keep
+the signed receipt.
+
+A message moves ``QUEUED -> SENDING -> DELIVERED`` (and ``-> ACKNOWLEDGED`` when the
+receiver's business answer has been delivered back). A timeout, a refused connection, a
+5xx or 429, or an answer that is not a receipt signed by the receiver, is transient:
+``WAITING_FOR_RETRY`` with capped exponential backoff and full jitter, and ``FAILED`` (a
+dead letter, replayable) after ``max_attempts`` or ``max_age``. A permanent error signal
+signed by the receiver ends as ``REJECTED``.
+
+Claims take a lease: a worker that dies mid-send leaves the message ``SENDING`` until the
+lease runs out, then any worker takes it up again. The receiver eliminates duplicates, so
+a message sent twice that way is still delivered once.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services.hub import repository
+from services.hub.config import HubSettings
+from services.hub.models import (
+    ACKNOWLEDGED,
+    DELIVERED,
+    FAILED,
+    REJECTED,
+    SENDING,
+    WAITING_FOR_RETRY,
+    HubMessage,
+)
+from services.hub.receipts import Answer, read_answer
+from services.kernel import canonical
+from services.kernel.db import session_scope
+from services.kernel.messages.exchange import Envelope
+from services.kernel.network import Network
+from services.kernel.outbox import backoff, utcnow
+
+log = logging.getLogger("swx.hub.delivery")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A message a worker holds the lease on, with what it needs to send it."""
+
+    pk: int
+    lease_owner: str
+    message_id: str
+    sender: str
+    receiver: str
+    payload_digest: str
+    body: bytes
+
+
+def envelope_of(message: HubMessage) -> Envelope:
+    return Envelope(
+        message_id=message.message_id, conversation_id=message.conversation_id, in_reply_to=message.in_reply_to,
+        sender=message.sender, receiver=message.receiver, document_type=message.document_type,
+        created_at=message.created_at, payload_format=message.payload_format,  # type: ignore[arg-type]
+        payload=message.payload, payload_digest=message.payload_digest, signature=message.signature,
+    )
+
+
+class DeliveryWorker:
+    """Delivers due messages, up to ``settings.concurrency`` at a time."""
+
+    def __init__(self, *, engine: Engine, network: Network, settings: HubSettings, client: httpx.AsyncClient,
+                 lock: asyncio.Lock | None = None) -> None:
+        self.engine, self.network, self.settings, self.client, self.lock = engine, network, settings, client, lock
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        """Look for due messages now; safe to call from any thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name="hub-delivery")
+
+    async def stop(self) -> None:
+        """Stop claiming, and let the deliveries under way finish (a cancelled one would be
+        sent again after its lease, which the receiver tolerates but need not see)."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            claimed = 0
+            room = self.settings.concurrency - len(self._in_flight)
+            if room > 0:
+                try:
+                    claims = await self._in_turn(self.claim_due, room)
+                except Exception:  # the database may be away for a while: keep the loop alive
+                    log.exception("delivery.claim_failed")
+                    claims = []
+                for claim in claims:
+                    task = asyncio.create_task(self.deliver(claim))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._finished)
+                claimed = len(claims)
+            if claimed == 0 or room <= claimed:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
+                except TimeoutError:
+                    pass
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("delivery.crashed error=%r", task.exception())
+        self._wake.set()
+
+    async def _in_turn(self, work: Callable[..., T], *args: Any) -> T:
+        if self.lock is None:
+            return await asyncio.to_thread(work, *args)
+        async with self.lock:
+            return await asyncio.to_thread(work, *args)
+
+    def claim_due(self, limit: int) -> list[Claim]:
+        """Take the lease on up to ``limit`` due messages (one transaction)."""
+        now = utcnow()
+        owner = str(uuid.uuid4())
+        claims: list[Claim] = []
+        with session_scope(self.engine) as session:
+            for message in repository.claim_due(session, limit=limit, now=now):
+                again = message.state == SENDING
+                message.attempts += 1
+                message.lease_owner, message.lease_until = owner, now + timedelta(seconds=self.settings.lease)
+                note = f"attempt {message.attempts} to {message.receiver}"
+                repository.add_transition(session, message, SENDING, at=now,
+                                          note=note + (" (the previous attempt's lease ran out)" if again else ""))
+                assert message.id is not None
+                body = canonical.json_text(envelope_of(message)).encode("utf-8")
+                claims.append(Claim(pk=message.id, lease_owner=owner, message_id=message.message_id,
+                                    sender=message.sender, receiver=message.receiver,
+                                    payload_digest=message.payload_digest, body=body))
+        return claims
+
+    async def deliver(self, claim: Claim) -> None:
+        answer = await self.send(claim)
+        try:
+            await self._in_turn(self.record, claim, answer)
+        except Exception:  # the lease runs out and the message is sent again; the receiver deduplicates
+            log.exception("delivery.record_failed message_id=%s", claim.message_id)
+
+    async def send(self, claim: Claim) -> Answer:
+        participant = self.network.participants.get(claim.receiver)
+        if participant is None or not participant.endpoint:
+            return Answer.transient(f"the network directory has no endpoint for {claim.receiver}")
+        headers = {"Authorization": f"Bearer {self.network.hub_token}", "Content-Type": "application/json"}
+        try:
+            response = await self.client.post(f"{participant.endpoint.rstrip('/')}/inbox", content=claim.body,
+                                              headers=headers, timeout=self.settings.delivery_timeout)
+        except httpx.TimeoutException:
+            return Answer.transient(f"{claim.receiver} did not answer within {self.settings.delivery_timeout:g} s")
+        except httpx.HTTPError as error:
+            return Answer.transient(f"{claim.receiver} is unreachable: {type(error).__name__}")
+        return read_answer(response, claim=claim, network=self.network)
+
+    def record(self, claim: Claim, answer: Answer) -> None:
+        """Write the outcome of one attempt, unless another worker took the message over."""
+        with session_scope(self.engine) as session:
+            message = repository.held(session, pk=claim.pk, lease_owner=claim.lease_owner)
+            if message is None:
+                log.warning("delivery.lease_lost message_id=%s", claim.message_id)
+                return
+            message.lease_owner = message.lease_until = None
+            now = utcnow()
+            if answer.outcome == DELIVERED:
+                self._delivered(session, message, answer)
+            elif answer.outcome == REJECTED:
+                message.error_signal, message.last_error = answer.document, answer.reason
+                repository.add_transition(session, message, REJECTED, at=now, note=answer.reason)
+                log.warning("message.rejected message_id=%s receiver=%s reason=%s", message.message_id,
+                            message.receiver, answer.reason)
+            elif (message.attempts >= self.settings.max_attempts
+                  or (now - message.received_at).total_seconds() >= self.settings.max_age):
+                message.last_error = answer.reason
+                repository.add_transition(session, message, FAILED, at=now,
+                                          note=f"gave up after {message.attempts} attempt(s): {answer.reason}")
+                log.warning("message.failed message_id=%s attempts=%d reason=%s", message.message_id,
+                            message.attempts, answer.reason)
+            else:
+                delay = backoff(message.attempts - 1, base=self.settings.retry_base, cap=self.settings.retry_cap)
+                message.last_error, message.next_attempt_at = answer.reason, now + timedelta(seconds=delay)
+                repository.add_transition(session, message, WAITING_FOR_RETRY, at=now,
+                                          note=f"{answer.reason}; next attempt in {delay:.1f} s")
+                log.info("message.retry message_id=%s attempts=%d reason=%s", message.message_id, message.attempts,
+                         answer.reason)
+
+    def _delivered(self, session: Session, message: HubMessage, answer: Answer) -> None:
+        now = utcnow()
+        message.receipt, message.delivered_at, message.last_error = answer.document, now, None
+        repository.add_transition(session, message, DELIVERED, at=now, note=answer.reason)
+        log.info("message.delivered message_id=%s receiver=%s attempts=%d", message.message_id, message.receiver,
+                 message.attempts)
+        if repository.has_delivered_reply(session, message):
+            acknowledge(session, message, note="its answer had already been delivered")
+        original = repository.answered(session, message)
+        if original is not None and original.state == DELIVERED:
+            acknowledge(session, original, note=f"answered by {message.message_id} ({message.document_type}), "
+                                                f"delivered to {original.sender}")
+
+
+def acknowledge(session: Session, message: HubMessage, *, note: str) -> None:
+    message.acknowledged_at = utcnow()
+    repository.add_transition(session, message, ACKNOWLEDGED, at=message.acknowledged_at, note=note)
+    log.info("message.acknowledged message_id=%s", message.message_id)

@@ -1,0 +1,109 @@
+"""Hub HTTP endpoints: accept envelopes, show messages and the directory, replay dead letters."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
+
+from services.hub import intake, repository, views
+from services.hub.models import QUEUED, REPLAYABLE, STATES, HubMessage
+from services.kernel.network import HUB, Network
+from services.kernel.outbox import utcnow
+from services.kernel.web.bodies import DocumentBody
+from services.kernel.web.identity import Caller, CallerDep
+from services.kernel.web.problems import Conflict, Forbidden, MalformedRequest, NotFound
+from services.kernel.web.service import SessionDep
+
+router = APIRouter(tags=["messages"])
+CountryQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")]
+
+
+@router.post("/messages", status_code=202, summary="Send a signed envelope to another participant",
+             responses={200: {"description": "The same envelope was accepted before; the original answer"},
+                        403: {"description": "The credential is not the sender's"},
+                        409: {"description": "The message_id was used for another message"},
+                        422: {"description": "Signature refused, receiver does not accept the type, or the "
+                                             "payload is invalid; the findings are in errors"}})
+def send_message(request: Request, caller: CallerDep, received: DocumentBody, session: SessionDep) -> JSONResponse:
+    """Verify, validate and queue an envelope; 202 once it is stored for delivery."""
+    settings, network = request.app.state.settings, request.app.state.network
+    envelope = intake.read_envelope(received.data, fmt=received.format, max_bytes=settings.max_body_bytes)
+    warnings = intake.check_envelope(envelope, caller=caller, network=network, max_bytes=settings.max_body_bytes)
+    accepted = intake.accept(session, envelope=envelope, warnings=warnings)
+    return JSONResponse(intake.acceptance(accepted.message), status_code=202 if accepted.created else 200,
+                        headers={"Location": f"/messages/{envelope.message_id}"},
+                        background=_wake_worker(request) if accepted.created else None)
+
+
+@router.get("/messages/{message_id}", summary="A message's state, timeline, receipt and answers")
+def get_message(caller: CallerDep, session: SessionDep, message_id: str,
+                sender: CountryQuery = None, payload: bool = False) -> dict[str, Any]:
+    """One message the caller sent or receives (any, for the operator)."""
+    message = _visible(session, caller, message_id, sender)
+    return views.record(session, message, with_payload=payload)
+
+
+@router.get("/messages", summary="Messages, newest first, by sender, receiver, state, type or conversation")
+def list_messages(
+    caller: CallerDep, session: SessionDep, sender: CountryQuery = None, receiver: CountryQuery = None,
+    state: Annotated[str | None, Query(description=" | ".join(STATES))] = None,
+    document_type: str | None = None, conversation_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The caller's messages (every message, for the operator)."""
+    if state is not None and state not in STATES:
+        raise MalformedRequest(f"state {state!r} is not one of {', '.join(STATES)}")
+    where = repository.MessageFilter(country=None if caller.is_operator else caller.country, sender=sender,
+                                     receiver=receiver, state=state, document_type=document_type,
+                                     conversation_id=conversation_id)
+    messages, total = repository.list_messages(session, where, limit=limit, offset=offset)
+    return {"items": [views.summary(m) for m in messages], "total": total, "limit": limit, "offset": offset}
+
+
+@router.post("/messages/{message_id}/replay", summary="Queue a FAILED or REJECTED message again (operator)")
+def replay_message(request: Request, caller: CallerDep, session: SessionDep, message_id: str,
+                   sender: CountryQuery = None) -> JSONResponse:
+    """Deliver a dead letter again, under the same message_id."""
+    if not caller.is_operator:
+        raise Forbidden("only the network operator may replay messages")
+    message = _visible(session, caller, message_id, sender)
+    if message.state not in REPLAYABLE:
+        raise Conflict(f"message {message_id} is {message.state}; only {' or '.join(REPLAYABLE)} messages are "
+                       "replayed")
+    now = utcnow()
+    message.attempts, message.next_attempt_at, message.last_error = 0, now, None
+    repository.add_transition(session, message, QUEUED, at=now, note=f"replayed by the operator after {message.state}")
+    session.flush()
+    return JSONResponse(views.record(session, message), background=_wake_worker(request))
+
+
+@router.get("/participants", tags=["directory"], summary="The network directory (without credentials)")
+def participants(request: Request, caller: CallerDep) -> dict[str, Any]:
+    """Every participant's endpoint, accepted document types and public key (JWK)."""
+    network: Network = request.app.state.network
+    return {"participants": [p.as_entry() for p in network.participants.values()]}
+
+
+def _wake_worker(request: Request) -> BackgroundTask:
+    """Wake the in-process worker once the response is on its way: the request's session
+    has committed by then, so the worker finds the message."""
+    worker = request.app.state.worker
+    return BackgroundTask(worker.wake if worker is not None else _nothing)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _visible(session: SessionDep, caller: Caller, message_id: str, sender: str | None) -> HubMessage:
+    found = repository.by_message_id(session, message_id)
+    if sender is not None:
+        found = [m for m in found if m.sender == sender]
+    if not (caller.is_operator or caller.country == HUB):
+        found = [m for m in found if caller.country in (m.sender, m.receiver)]
+    if not found:
+        raise NotFound(f"no message {message_id} that you sent or receive")
+    if len(found) > 1:
+        raise Conflict(f"{len(found)} senders used message_id {message_id}; name one with ?sender=")
+    return found[0]

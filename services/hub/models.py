@@ -1,0 +1,64 @@
+"""Hub tables: every envelope it accepted (which is also its delivery outbox row) and the
+timeline of each one's states."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from services.kernel.outbox import utcnow
+
+RECEIVED, QUEUED, SENDING = "RECEIVED", "QUEUED", "SENDING"
+WAITING_FOR_RETRY, DELIVERED, ACKNOWLEDGED = "WAITING_FOR_RETRY", "DELIVERED", "ACKNOWLEDGED"
+FAILED, REJECTED = "FAILED", "REJECTED"
+STATES = (RECEIVED, QUEUED, SENDING, WAITING_FOR_RETRY, DELIVERED, ACKNOWLEDGED, FAILED, REJECTED)
+DUE_STATES = (QUEUED, WAITING_FOR_RETRY)
+"""States a delivery worker takes up when ``next_attempt_at`` has come (and ``SENDING``
+when its lease has run out)."""
+REPLAYABLE = (FAILED, REJECTED)
+
+
+class HubMessage(SQLModel, table=True):
+    __tablename__ = "hub_message"
+    __table_args__ = (
+        UniqueConstraint("sender", "message_id", name="uq_hub_message_sender_message_id"),
+        Index("ix_hub_message_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(index=True, max_length=36)
+    conversation_id: str = Field(index=True, max_length=36)
+    in_reply_to: str | None = Field(default=None, index=True, max_length=36)
+    sender: str = Field(index=True, max_length=2)
+    receiver: str = Field(index=True, max_length=2)
+    document_type: str = Field(index=True, max_length=64)
+    created_at: datetime = Field(description="when the sender created the envelope")
+    payload_format: str = Field(max_length=4)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    payload_digest: str = Field(max_length=64)
+    signature: str = Field(sa_column=Column(Text, nullable=False))
+    envelope_digest: str = Field(max_length=64, description="SHA-256 of the signed content: tells a resend "
+                                                              "from another message under the same id")
+    findings: str | None = Field(default=None, sa_column=Column(Text), description="warnings, as JSON")
+    received_at: datetime = Field(default_factory=utcnow)
+    state: str = Field(default=QUEUED, max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    lease_owner: str | None = Field(default=None, max_length=36)
+    lease_until: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=2048)
+    delivered_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    receipt: str | None = Field(default=None, sa_column=Column(Text), description="the signed receipt, as JSON")
+    error_signal: str | None = Field(default=None, sa_column=Column(Text),
+                                     description="the receiver's signed error signal, as JSON")
+
+
+class HubTransition(SQLModel, table=True):
+    __tablename__ = "hub_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_pk: int = Field(foreign_key="hub_message.id", index=True)
+    state: str = Field(max_length=20)
+    at: datetime = Field(default_factory=utcnow)
+    note: str | None = Field(default=None, max_length=2048)

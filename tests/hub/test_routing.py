@@ -1,0 +1,191 @@
+"""The hub accepts signed, valid envelopes once and delivers them with a signed receipt."""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from services.kernel import canonical
+from services.kernel.messages.exchange import Envelope, Receipt
+from services.kernel.signing import verify
+from tests.hub.conftest import FIXTURES, ReceiverStandIn
+
+
+def _state(client: TestClient, auth: Callable[[str], dict[str, str]], message_id: str, who: str = "TH") -> str:
+    return str(client.get(f"/messages/{message_id}", headers=auth(who)).json()["state"])
+
+
+def test_valid_envelope_is_delivered_with_a_signed_receipt(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope], receivers: ReceiverStandIn,
+    auth: Callable[[str], dict[str, str]], eventually: Callable[..., None], network: Any,
+) -> None:
+    sent = envelope()
+    answer = post(sent)
+    assert answer.status_code == 202, answer.text
+    assert answer.headers["location"] == f"/messages/{sent.message_id}"
+    assert (answer.json()["sender"], answer.json()["receiver"]) == ("TH", "VN")
+    eventually(lambda: _state(client, auth, sent.message_id) == "DELIVERED", what="delivery")
+    record = client.get(f"/messages/{sent.message_id}", headers=auth("VN")).json()
+    assert [step["state"] for step in record["timeline"]] == ["RECEIVED", "QUEUED", "SENDING", "DELIVERED"]
+    assert record["receipt"]["receiver"] == "VN"
+    assert record["receipt"]["message_id"] == sent.message_id
+    verify(Receipt.model_validate(record["receipt"]), public_key_for=network.public_key_for)
+    assert [d["message_id"] for d in receivers.delivered] == [sent.message_id]
+    assert Envelope.model_validate(receivers.delivered[0]) == sent
+    assert receivers.authorizations == [f"Bearer {network.hub_token}"]
+
+
+def test_resend_returns_the_original_answer_and_delivers_nothing_again(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope], receivers: ReceiverStandIn,
+    auth: Callable[[str], dict[str, str]], eventually: Callable[..., None],
+) -> None:
+    sent = envelope()
+    first = post(sent)
+    eventually(lambda: _state(client, auth, sent.message_id) == "DELIVERED", what="delivery")
+    again = post(sent)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    other = sent.model_copy(update={"conversation_id": envelope().conversation_id})
+    conflict = post(envelope(message_id=sent.message_id, conversation_id=sent.conversation_id))
+    assert conflict.status_code == 409, conflict.text
+    assert conflict.headers["content-type"] == "application/problem+json"
+    assert post(other).status_code == 422  # changed after signing: the signature no longer matches
+    assert len(receivers.delivered) == 1
+
+
+def test_signature_faults_are_refused_with_their_reason(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope], receivers: ReceiverStandIn,
+) -> None:
+    sent = envelope()
+    unsigned = sent.model_copy(update={"signature": None})
+    tampered_text = sent.payload.replace("Natural rubber", "Natural ribber")
+    assert tampered_text != sent.payload
+    tampered = sent.model_copy(update={"payload": tampered_text, "payload_digest": canonical.digest(tampered_text)})
+    cases = {
+        "SIGNATURE_MISSING": unsigned,
+        "SIGNATURE_MISMATCH": tampered,
+        "SIGNATURE_NOT_BY_SIGNER": envelope(signer="VN"),
+        "PAYLOAD_DIGEST_MISMATCH": sent.model_copy(update={"payload": tampered_text}),
+    }
+    for code, bad in cases.items():
+        answer = post(bad)
+        assert answer.status_code == 422, (code, answer.text)
+        assert code in [e["code"] for e in answer.json()["errors"]], (code, answer.json())
+    assert receivers.delivered == []
+
+
+def test_a_credential_that_is_not_the_senders_is_forbidden(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope],
+) -> None:
+    answer = post(envelope(), as_country="VN")
+    assert answer.status_code == 403
+    assert "TH" in answer.json()["detail"]
+    assert "VN" in answer.json()["detail"]
+    assert client.post("/messages", content=b"{}", headers={"Content-Type": "application/json"}).status_code == 401
+
+
+def test_an_invalid_payload_is_never_forwarded(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope], receivers: ReceiverStandIn,
+) -> None:
+    invalid = FIXTURES / "customs.acdd" / "invalid" / "discharge-location-not-a-locode.xml"
+    answer = post(envelope(path=invalid))
+    assert answer.status_code == 422
+    assert "LOCODE" in json.dumps(answer.json()["errors"])
+    wrong_type = post(envelope(document_type="customs.response/1.0"))
+    assert wrong_type.status_code == 422
+    not_xml = post(envelope(payload="<ACDD"))
+    assert not_xml.status_code == 422
+    assert post("{not json").status_code == 400
+    assert receivers.delivered == []
+
+
+def test_transient_failures_are_retried_until_delivered(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope], receivers: ReceiverStandIn,
+    auth: Callable[[str], dict[str, str]], eventually: Callable[..., None],
+) -> None:
+    receivers.behaviours = [503, "timeout", "bad-receipt"]
+    sent = envelope()
+    post(sent)
+    eventually(lambda: _state(client, auth, sent.message_id) == "DELIVERED", what="delivery after retries")
+    record = client.get(f"/messages/{sent.message_id}", headers=auth("TH")).json()
+    assert record["attempts"] == 4
+    notes = [step["note"] for step in record["timeline"] if step["state"] == "WAITING_FOR_RETRY"]
+    assert len(notes) == 3
+    assert "answered 503" in notes[0]
+    assert "did not answer" in notes[1]
+    assert "receipt" in notes[2]
+
+
+def test_failed_message_is_replayed_by_the_operator_with_the_same_id(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope], receivers: ReceiverStandIn,
+    auth: Callable[[str], dict[str, str]], eventually: Callable[..., None],
+) -> None:
+    receivers.behaviours = [500, 500, 500, 500]
+    sent = envelope()
+    post(sent)
+    eventually(lambda: _state(client, auth, sent.message_id) == "FAILED", what="the dead letter")
+    record = client.get(f"/messages/{sent.message_id}", headers=auth("TH")).json()
+    assert record["attempts"] == 4
+    assert "answered 500" in record["last_error"]
+    assert client.post(f"/messages/{sent.message_id}/replay", headers=auth("TH")).status_code == 403
+    replayed = client.post(f"/messages/{sent.message_id}/replay", headers=auth("OPERATOR"))
+    assert replayed.status_code == 200
+    eventually(lambda: _state(client, auth, sent.message_id) == "DELIVERED", what="delivery after replay")
+    assert [d["message_id"] for d in receivers.delivered] == [sent.message_id]
+    again = client.post(f"/messages/{sent.message_id}/replay", headers=auth("OPERATOR"))
+    assert again.status_code == 409
+
+
+def test_permanent_error_signal_rejects_the_message(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope], receivers: ReceiverStandIn,
+    auth: Callable[[str], dict[str, str]], eventually: Callable[..., None],
+) -> None:
+    receivers.behaviours = ["permanent"]
+    sent = envelope()
+    post(sent)
+    eventually(lambda: _state(client, auth, sent.message_id) == "REJECTED", what="the rejection")
+    record = client.get(f"/messages/{sent.message_id}", headers=auth("TH")).json()
+    assert record["error_signal"]["code"] == "DOCUMENT_TYPE_NOT_ACCEPTED"
+    assert record["attempts"] == 1
+
+
+def test_business_answer_acknowledges_the_original(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope],
+    auth: Callable[[str], dict[str, str]], eventually: Callable[..., None],
+) -> None:
+    original = envelope()
+    post(original)
+    eventually(lambda: _state(client, auth, original.message_id) == "DELIVERED", what="delivery")
+    response = FIXTURES / "customs.response" / "valid" / "vn-received-acdd-natural-rubber-from-thailand.json"
+    reply = envelope("VN", "TH", response, document_type="customs.response/1.0", in_reply_to=original.message_id,
+                     conversation_id=original.conversation_id)
+    assert post(reply).status_code == 202
+    eventually(lambda: _state(client, auth, original.message_id) == "ACKNOWLEDGED", what="the acknowledgement")
+    record = client.get(f"/messages/{original.message_id}", headers=auth("TH")).json()
+    assert [r["message_id"] for r in record["replies"]] == [reply.message_id]
+    conversation = client.get("/messages", params={"conversation_id": original.conversation_id},
+                              headers=auth("TH")).json()
+    assert conversation["total"] == 2
+
+
+def test_callers_see_only_their_own_messages(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope],
+    auth: Callable[[str], dict[str, str]],
+) -> None:
+    sent = envelope()
+    post(sent)
+    assert client.get(f"/messages/{sent.message_id}", headers=auth("JP")).status_code == 404
+    assert client.get("/messages", headers=auth("JP")).json()["total"] == 0
+    assert client.get("/messages", params={"receiver": "VN"}, headers=auth("TH")).json()["total"] == 1
+    assert client.get("/messages", headers=auth("OPERATOR")).json()["total"] == 1
+    assert client.get("/messages", params={"state": "LOST"}, headers=auth("TH")).status_code == 400
+
+
+def test_directory_lists_every_participant_without_credentials(
+    client: TestClient, auth: Callable[[str], dict[str, str]],
+) -> None:
+    listed = client.get("/participants", headers=auth("JP")).json()["participants"]
+    assert [p["country"] for p in listed] == ["JP", "KH", "LA", "MM", "TH", "VN"]
+    assert all(p["public_key"]["kty"] == "OKP" and p["endpoint"] for p in listed)
+    assert "token" not in json.dumps(listed)
