@@ -39,7 +39,7 @@ from services.kernel.participants import OPERATOR, PARTICIPANTS
 from services.kernel.registry import REGISTRY
 
 __all__ = ["HUB", "OPERATOR", "PARTICIPANTS", "Network", "Participant", "load_network", "load_or_create_network",
-           "create_development_network", "business_document_types", "load_signing_keys"]
+           "create_development_network", "business_document_types", "load_signing_keys", "set_endpoints"]
 
 HUB = "HUB"
 """What ``country_of`` says for the hub's own token (the hub calling an NSW endpoint)."""
@@ -137,12 +137,7 @@ def create_development_network(path: Path, *, endpoints: Mapping[str, str] | Non
         "operator_token": f"swx-operator-{secrets.token_urlsafe(24)}",
         "hub_token": f"swx-hub-{secrets.token_urlsafe(24)}",
     }
-    # write a temporary file and rename it, so that no reader ever sees half a network
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as stream:
-        stream.write(json.dumps(data, indent=2) + "\n")
-    partial.replace(path)
+    _write(path, data)
     return load_network(path)
 
 
@@ -181,3 +176,24 @@ def _exclusive(lock_file: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def set_endpoints(path: Path, endpoints: Mapping[str, str]) -> Network:
+    """Point the directory's participants at ``endpoints`` (country -> base URL), keeping
+    their tokens and keys: a network restarted on other ports keeps its identities."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if all(data["participants"].get(c, {}).get("endpoint") == url for c, url in endpoints.items()):
+        return load_network(path)
+    for country, url in endpoints.items():
+        data["participants"][country]["endpoint"] = url
+    _write(path, data)
+    return load_network(path)
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """Write a temporary file (owner-only) and rename it: no reader ever sees half a network."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(json.dumps(data, indent=2) + "\n")
+    partial.replace(path)

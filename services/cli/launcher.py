@@ -1,0 +1,189 @@
+"""The whole network as local processes: one uvicorn process per component, on loopback.
+
+``topology()`` is the one description of the network: which components there are, the
+app each runs, its port and its environment. ``swx up``, the real-process tests, the
+benchmarks and the docker-compose check all read it, so they cannot drift apart.
+
+Ports, from ``base_port`` (8100 by default)::
+
+    hub 8100   customs 8101   immigration 8102   port 8103
+    nsw-jp 8111   nsw-kh 8112   nsw-la 8113   nsw-mm 8114   nsw-th 8115   nsw-vn 8116
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from services.kernel.network import load_network, load_or_create_network, set_endpoints
+from services.kernel.participants import PARTICIPANTS
+
+AGENCIES = ("customs", "immigration", "port")
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    app: str
+    """The app factory, for ``uvicorn --factory``."""
+    port: int
+    env: dict[str, str]
+    host: str = "127.0.0.1"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def nsw_name(country: str) -> str:
+    return f"nsw-{country.lower()}"
+
+
+def topology(*, data_dir: Path, base_port: int = 8100, host: str = "127.0.0.1",
+             database_url: str | None = None, extra_env: Mapping[str, str] | None = None) -> list[Component]:
+    """Every component with its environment. ``database_url``, when given, is a server URL
+    to which each component's database name is appended (PostgreSQL); else SQLite files in
+    ``data_dir``."""
+    data_dir = data_dir.resolve()
+    network_file = data_dir / "network" / "network.json"
+    urls = {"hub": f"http://{host}:{base_port}"}
+    urls.update({agency: f"http://{host}:{base_port + 1 + i}" for i, agency in enumerate(AGENCIES)})
+    shared = {"SWX_NETWORK_FILE": str(network_file), "SWX_HUB_URL": urls["hub"],
+              **{f"SWX_{agency.upper()}_URL": urls[agency] for agency in AGENCIES}, **(extra_env or {})}
+
+    def env(prefix: str, database: str) -> dict[str, str]:
+        values = {**shared, f"{prefix}DATA_DIR": str(data_dir)}
+        if database_url:
+            values[f"{prefix}DATABASE_URL"] = f"{database_url.rstrip('/')}/{database.replace('-', '_')}"
+        return values
+
+    components = [Component("hub", "services.hub.app:create_app", base_port, env("SWX_HUB_", "swx_hub"), host)]
+    for i, agency in enumerate(AGENCIES):
+        prefix = f"SWX_{agency.upper()}_"
+        components.append(Component(agency, f"services.{agency}.app:create_app", base_port + 1 + i,
+                                    env(prefix, f"swx_{agency}"), host))
+    for i, country in enumerate(PARTICIPANTS):
+        name = nsw_name(country)
+        values = {**env("SWX_NSW_", f"swx_{name}"), "SWX_NSW_COUNTRY": country}
+        components.append(Component(name, "services.nsw.app:create_app", base_port + 11 + i, values, host))
+    return components
+
+
+def endpoints(components: list[Component]) -> dict[str, str]:
+    """Each country's NSW endpoint URL, as the network directory lists it."""
+    by_name = {c.name: c for c in components}
+    return {country: by_name[nsw_name(country)].url for country in PARTICIPANTS}
+
+
+def create_databases(components: list[Component]) -> None:
+    """Create each component's PostgreSQL database when it does not exist yet."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    for component in components:
+        url = next((v for k, v in component.env.items() if k.endswith("_DATABASE_URL")), None)
+        if url is None or not url.startswith("postgresql"):
+            continue
+        target = make_url(url)
+        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                            {"name": target.database}).first()
+                if exists is None:
+                    connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+        finally:
+            admin.dispose()
+
+
+@dataclass
+class LocalNetwork:
+    """Starts, stops and kills the components as subprocesses; logs go to ``data_dir/logs``."""
+
+    components: list[Component]
+    data_dir: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @classmethod
+    def prepare(cls, *, data_dir: Path, **options: object) -> "LocalNetwork":
+        """The topology, with the network directory created (keys, tokens, endpoints) so that
+        no two components race to create it."""
+        components = topology(data_dir=data_dir, **options)  # type: ignore[arg-type]
+        create_databases(components)
+        network_file = Path(components[0].env["SWX_NETWORK_FILE"])
+        load_or_create_network(network_file, endpoints=endpoints(components))
+        set_endpoints(network_file, endpoints(components))
+        return cls(components=components, data_dir=data_dir.resolve())
+
+    @property
+    def network_file(self) -> Path:
+        return Path(self.components[0].env["SWX_NETWORK_FILE"])
+
+    def token(self, country: str) -> str:
+        network = load_network(self.network_file)
+        return network.operator_token if country == "OPERATOR" else network.token_of(country)
+
+    def component(self, name: str) -> Component:
+        return next(c for c in self.components if c.name == name)
+
+    def url(self, name: str) -> str:
+        return self.component(name).url
+
+    def start(self, *names: str, env: Mapping[str, str] | None = None) -> None:
+        """Start the named components (all when none is named) and wait until they are healthy."""
+        chosen = [self.component(n) for n in names] if names else self.components
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for component in chosen:
+            command = [sys.executable, "-m", "uvicorn", "--factory", component.app, "--host", component.host,
+                       "--port", str(component.port), "--log-level", "warning", "--no-access-log"]
+            with open(logs / f"{component.name}.log", "ab") as log_file:
+                self.processes[component.name] = subprocess.Popen(
+                    command, env={**os.environ, **component.env, **(env or {})}, stdout=log_file,
+                    stderr=subprocess.STDOUT, start_new_session=True)
+        for component in chosen:
+            self.wait_healthy(component.name)
+
+    def wait_healthy(self, name: str, *, timeout: float = 60.0) -> None:
+        component, process = self.component(name), self.processes[name]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_file(name)}")
+            try:
+                if httpx.get(f"{component.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"{name} was not healthy within {timeout:g} s; see {self.log_file(name)}")
+
+    def log_file(self, name: str) -> Path:
+        return self.data_dir / "logs" / f"{name}.log"
+
+    def stop(self, *names: str, kill: bool = False, timeout: float = 20.0) -> None:
+        """Stop the named components (all when none is named): SIGTERM and wait, or SIGKILL."""
+        chosen = list(names) if names else list(self.processes)
+        for name in chosen:
+            process = self.processes.get(name)
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        for name in chosen:
+            process = self.processes.pop(name, None)
+            if process is None:
+                continue
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def running(self, name: str) -> bool:
+        process = self.processes.get(name)
+        return process is not None and process.poll() is None
