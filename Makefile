@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine with Python 3.11 and make:
-#   make demo   -- validate and convert the sample documents, print the findings
+#   make demo   -- start the whole network on loopback, run the four flows, print every hop
 #   make test   -- lint, type-check and run the whole test suite
 PYTHON ?= python3.11
 VENV := .venv

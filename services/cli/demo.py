@@ -1,96 +1,83 @@
-"""``swx demo`` before the network exists: every message type through the engine.
+"""``swx demo``: start the whole network on loopback, run the four flows, print every hop.
 
-For each type it validates a sample in JSON, converts it to XML, validates that, checks
-the two carry the same document, and shows how an invalid sample is refused. It exits 0
-only when every expectation held.
+The network runs from a fresh data directory (a temporary one unless ``--data-dir`` is
+given) on free ports, with retries tuned for a demonstration (the outage drill waits
+seconds, not minutes). The exit code is 0 only when every expectation of every flow held.
 """
 
-import json
+import tempfile
+import time
 from pathlib import Path
 
+import httpx
 from rich.console import Console
+from rich.status import Status
 
-from services.kernel import canonical
-from services.kernel.registry import REGISTRY, MessageType
-from services.kernel.validation import validate
+from services.cli.flows import FLOWS, Exchange, FlowFailed, Step
+from services.cli.launcher import LocalNetwork, free_base_port
+from services.kernel.participants import OPERATOR, PARTICIPANTS
 
-PROJECT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+DEMO_RETRIES = {"SWX_HUB_RETRY_BASE": "0.25", "SWX_HUB_RETRY_CAP": "1.5", "SWX_HUB_DELIVERY_TIMEOUT": "3"}
+HOP_STYLES = {"hub": "magenta", "VN NSW": "cyan"}
 
 
-def run_demo(console: Console, fixtures: Path) -> int:
-    folder = fixtures if fixtures.is_dir() else PROJECT_FIXTURES
-    if not folder.is_dir():
-        console.print(f"[red]no fixture folder at {fixtures}[/]")
-        return 2
-    console.rule("swx message types: a sample in JSON, its canonical XML, a broken sample refused")
+def run_network_demo(console: Console, *, data_dir: Path | None, base_port: int | None) -> int:
+    if data_dir is None:
+        with tempfile.TemporaryDirectory(prefix="swx-demo-") as folder:
+            return _run(console, Path(folder), base_port)
+    return _run(console, data_dir, base_port)
+
+
+def _run(console: Console, data_dir: Path, base_port: int | None) -> int:
+    console.rule("[bold]swx demo[/]: the Mekong-Japan Single Window Exchange on loopback")
+    net = LocalNetwork.prepare(data_dir=data_dir, base_port=base_port or free_base_port(), extra_env=DEMO_RETRIES)
     failures: list[str] = []
-    for message_type in REGISTRY:
-        failures.extend(_demo_type(console, folder, message_type))
-    console.rule("UN/EDIFACT PAXLST")
-    failures.extend(_demo_paxlst(console, folder))
+    try:
+        with Status("starting the hub, 3 agency services and 6 NSW endpoints ...", console=console):
+            started = time.monotonic()
+            net.start()
+        console.print(f"network up in {time.monotonic() - started:.1f} s, data in {data_dir}")
+        for component in net.components:
+            console.print(f"  {component.name:<12} {component.url}")
+        failures = _flows(console, net)
+    except (RuntimeError, OSError) as error:
+        failures.append(f"the network did not start: {error}")
+    except KeyboardInterrupt:
+        failures.append("interrupted")
+    finally:
+        with Status("stopping the network ...", console=console):
+            net.stop()
     console.rule()
     if failures:
         for failure in failures:
-            console.print(f"[red]✗ {failure}[/]")
+            console.print(f"[red]FAILED[/] {failure}", soft_wrap=True)
         return 1
-    console.print("[green]✓ every expectation held[/]")
+    console.print(f"[green]all {len(FLOWS)} flows held[/]: every message delivered once, signed, receipted and "
+                  "answered")
     return 0
 
 
-def _mark(ok: bool) -> str:
-    return "[green]✓[/]" if ok else "[red]✗[/]"
-
-
-def _demo_type(console: Console, folder: Path, message_type: MessageType) -> list[str]:
-    type_folder = folder / message_type.type_id
-    reports = ((p, validate(p.read_bytes())) for p in sorted((type_folder / "valid").glob("*.json")))
-    found = next(((p, r) for p, r in reports if r.message_type == message_type), None)
-    if found is None:
-        return [f"{message_type.key}: no valid JSON sample under {type_folder / 'valid'}"]
-    sample, as_json = found
-    failures = [f"{sample.name}: {f.code} {f.message}" for f in as_json.errors]
-    same = xml_ok = False
-    if as_json.document is not None:
-        as_xml = validate(canonical.xml_bytes(as_json.document, message_type))
-        xml_ok, same = as_xml.valid, as_xml.document == as_json.document
-        if not (xml_ok and same):
-            failures.append(f"{sample.name}: the XML form does not carry the same valid document")
-    console.print(f"[bold]{message_type.key}[/]  {sample.stem}")
-    console.print(f"    JSON valid {_mark(as_json.valid)}   canonical XML valid {_mark(xml_ok)}   "
-                  f"same document both ways {_mark(same)}")
-    refused = _refused_sample(type_folder / "invalid", failures)
-    if refused:
-        console.print(f"    refused {refused}")
-    return failures
-
-
-def _refused_sample(invalid: Path, failures: list[str]) -> str | None:
-    """Show how the first plainly broken sample of the type is refused."""
-    expected_file = invalid / "expected.json"
-    if not expected_file.is_file():
-        return None
-    expected = json.loads(expected_file.read_text(encoding="utf-8"))
-    for name, spec in sorted(expected.items()):
-        if name.startswith("_") or "related" in spec or spec.get("severity") == "warning":
-            continue
-        report = validate((invalid / name).read_bytes())
-        codes = sorted({f.code for f in report.errors})
-        if codes != [spec["code"]]:
-            failures.append(f"{name}: expected {spec['code']}, got {codes}")
-        first = report.errors[0] if report.errors else None
-        if first is None:
-            return f"{name}: [red]accepted![/]"
-        return f"{name}: [yellow]{first.code}[/] at {first.location}\n      {first.message}"
-    return None
-
-
-def _demo_paxlst(console: Console, folder: Path) -> list[str]:
-    samples = sorted((folder / "immigration.passenger-manifest" / "valid").glob("*.edi"))
+def _flows(console: Console, net: LocalNetwork) -> list[str]:
     failures: list[str] = []
-    for sample in samples:
-        report = validate(sample.read_bytes(), media_type="application/edifact")
-        persons = len(getattr(report.document, "Person", []) or [])
-        console.print(f"PAXLST {sample.name}: {_mark(report.valid)} {persons} persons, "
-                      f"{len(report.findings)} findings")
-        failures.extend(f"{sample.name}: {f.code} {f.message}" for f in report.errors)
+    tokens = {country: net.token(country) for country in (*PARTICIPANTS, OPERATOR)}
+    with httpx.Client(timeout=15) as client, Status("", console=console) as status:
+
+        def report(step: Step) -> None:
+            style = HOP_STYLES.get(step.hop, "green" if step.ok else "red")
+            console.print(f"[dim]{step.elapsed:7.2f}s[/] [{style}]{step.hop:<15}[/] {step.what}", soft_wrap=True,
+                          highlight=False)
+            status.update(f"{step.flow}: waiting for the next hop ...")
+
+        exchange = Exchange(urls={c.name: c.url for c in net.components}, tokens=tokens, client=client,
+                            report=report)
+        for number, (title, flow) in enumerate(FLOWS, start=1):
+            console.rule(f"[bold]{number}. {title}[/]")
+            status.update(f"{title} ...")
+            options = {"control": net} if flow.__name__ == "outage_drill" else {}
+            try:
+                flow(exchange, **options)
+                console.print(f"[green]held[/]: {title}")
+            except (FlowFailed, httpx.HTTPError) as error:
+                console.print(f"[red]failed[/]: {title}: {error}", soft_wrap=True)
+                failures.append(f"{title}: {error}")
     return failures

@@ -12,6 +12,7 @@ Ports, from ``base_port`` (8100 by default)::
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,6 +40,26 @@ class Component:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+def free_base_port(span: int = 17) -> int:
+    """A base port with the ``span`` ports from it free on loopback, as far as one can tell."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base + span < 65535 and all(_port_free(base + i) for i in range(span)):
+            return base
+    raise RuntimeError("no free range of ports on loopback")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def nsw_name(country: str) -> str:

@@ -12,9 +12,10 @@ import typer
 from rich.console import Console
 
 from services.cli import render
-from services.cli.demo import run_demo
+from services.cli.demo import run_network_demo
 from services.cli.documents import UsageProblem, check, convert, related_context, resolve_type
 from services.cli.keys import keys_command
+from services.cli.samples import run_samples
 from services.kernel import schemagen
 from services.kernel.registry import REGISTRY
 
@@ -108,10 +109,21 @@ def schemas_command(
 
 @app.command("demo")
 def demo_command(
+    data_dir: Annotated[Path | None, typer.Option(help="Keep the network's data here (default: a fresh "
+                                                       "temporary directory).")] = None,
+    base_port: Annotated[int | None, typer.Option(min=1024, max=65500, help="First port of the network "
+                                                  "(default: a free range).")] = None,
+) -> None:
+    """Start the whole network, run the four flows, print every hop; exit 0 when all held."""
+    raise typer.Exit(run_network_demo(out, data_dir=data_dir, base_port=base_port))
+
+
+@app.command("samples")
+def samples_command(
     fixtures: Annotated[Path, typer.Option(help="Fixture folder to draw samples from.")] = Path("fixtures"),
 ) -> None:
     """Validate and convert one sample of every message type, and show a refused one each."""
-    raise typer.Exit(run_demo(out, fixtures))
+    raise typer.Exit(run_samples(out, fixtures))
 
 
 @app.command("hub-worker")

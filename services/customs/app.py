@@ -7,13 +7,25 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from services.customs.certificate_endpoints import router as certificate_router
 from services.customs.config import CustomsSettings
 from services.customs.endpoints import router as declaration_router
+from services.customs.service import record_response
+from services.kernel.messages.customs import Response
+from services.kernel.messages.exchange import Envelope
+from services.kernel.messages.types import Document
+from services.kernel.web.answers import answers_router
 from services.kernel.web.service import create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _record_customs_response(session: Session, document: Document, envelope: Envelope) -> object:
+    """The importing customs answered one of ``envelope.receiver``'s declarations."""
+    assert isinstance(document, Response)
+    return record_response(session, response=document, for_country=envelope.receiver)
 
 
 def create_app(settings: CustomsSettings | None = None, *, hub_client: httpx.AsyncClient | None = None) -> FastAPI:
@@ -23,8 +35,9 @@ def create_app(settings: CustomsSettings | None = None, *, hub_client: httpx.Asy
         description="Goods declarations (WCO Data Model) get an MRN and a risk lane; an export to a network "
                     "country sends an ASEAN Customs Declaration Document there. Certificates of origin (ATIGA "
                     "e-Form D, AJCEP Form AJ) are checked against their declaration and sent to the importing country.",
-        settings=settings, routers=[declaration_router, certificate_router], migrations=MIGRATIONS,
-        hub_client=hub_client,
+        settings=settings, migrations=MIGRATIONS, hub_client=hub_client,
+        routers=[declaration_router, certificate_router,
+                 answers_router({"customs.response": _record_customs_response})],
     )
     app.state.risk_policy = settings.risk_policy()
     return app

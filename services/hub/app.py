@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from services.hub.config import HubSettings
 from services.hub.delivery import DeliveryWorker
 from services.hub.endpoints import router
+from services.hub.metrics import MessageStates
 from services.kernel.web.service import create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -27,9 +28,10 @@ def create_app(settings: HubSettings | None = None, *, delivery_client: httpx.As
         description="Routes signed envelopes between the national single windows with store-and-forward "
                     "reliability: signature and payload checks, duplicate elimination, signed receipts, "
                     "retries with backoff, dead letters and replay, and a timeline for every message.",
-        settings=settings, routers=[router], migrations=MIGRATIONS,
+        settings=settings, routers=[router], migrations=MIGRATIONS, outbox=False,
     )
     app.state.worker = None
+    app.state.metrics.registry.register(MessageStates(lambda: getattr(app.state, "engine", None)))
     service_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

@@ -7,13 +7,26 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from services.immigration import locations
 from services.immigration.config import ImmigrationSettings
+from services.immigration.decisions import record_api_response
 from services.immigration.endpoints import router
+from services.kernel.messages.exchange import Envelope
+from services.kernel.messages.immigration import APIResponse
+from services.kernel.messages.types import Document
+from services.kernel.web.answers import answers_router
 from services.kernel.web.service import create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _record_api_response(session: Session, document: Document, envelope: Envelope) -> object:
+    """The arrival country's board / no-board / refer for a manifest ``envelope.receiver`` sent."""
+    assert isinstance(document, APIResponse)
+    return record_api_response(session, response=document, for_country=envelope.receiver,
+                               in_reply_to=envelope.in_reply_to)
 
 
 def create_app(settings: ImmigrationSettings | None = None, *,
@@ -24,5 +37,6 @@ def create_app(settings: ImmigrationSettings | None = None, *,
         description="Advance passenger information: passenger and crew manifests (JSON, XML or UN/EDIFACT "
                     "PAXLST), validated, stored person by person and sent to the arrival country, whose "
                     "board / no-board / refer answers are shown per person.",
-        settings=settings or ImmigrationSettings(), routers=[router], migrations=MIGRATIONS, hub_client=hub_client,
+        settings=settings or ImmigrationSettings(), migrations=MIGRATIONS, hub_client=hub_client,
+        routers=[router, answers_router({"immigration.api-response": _record_api_response})],
     )

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from services.kernel import canonical
+from services.kernel.answers import ACKNOWLEDGED, answer_summary, answers_to
 from services.kernel.db import session_scope
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.types import Document
@@ -92,9 +93,22 @@ def messages_for(session: Session, subject: str) -> list[OutboxMessage]:
 
 
 def message_summaries(session: Session, subject: str) -> list[dict[str, Any]]:
-    """How a record's GET shows its outbound messages."""
-    return [{"message_id": m.message_id, "receiver": m.receiver, "document_type": m.document_type, "state": m.state,
-             "attempts": m.attempts, "last_error": m.last_error} for m in messages_for(session, subject)]
+    """How a record's GET shows its outbound messages: with the latest business answer to
+    each, if one came back, and then the state ACKNOWLEDGED (an answer proves delivery,
+    even when it overtook the hub's 202)."""
+    messages = messages_for(session, subject)
+    answered = answers_to(session, [m.message_id for m in messages])
+    summaries = []
+    for m in messages:
+        answers = answered.get(m.message_id)
+        latest = answers[-1] if answers else None
+        summaries.append({
+            "message_id": m.message_id, "receiver": m.receiver, "document_type": m.document_type,
+            "state": ACKNOWLEDGED if latest is not None else m.state, "attempts": m.attempts,
+            "last_error": m.last_error,
+            "answer": None if latest is None else answer_summary(latest),
+        })
+    return summaries
 
 
 def backoff(attempts: int, *, base: float = 0.5, cap: float = 60.0) -> float:

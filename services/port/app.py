@@ -7,12 +7,24 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sqlmodel import Session
 
+from services.kernel.messages.exchange import Envelope
+from services.kernel.messages.port import Clearance
+from services.kernel.messages.types import Document
+from services.kernel.web.answers import answers_router
 from services.kernel.web.service import create_service_app
 from services.port.config import PortSettings
 from services.port.endpoints import router
+from services.port.service import record_clearance
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _record_clearance(session: Session, document: Document, envelope: Envelope) -> object:
+    """The port country's agencies decided on a call ``envelope.receiver``'s agent made."""
+    assert isinstance(document, Clearance)
+    return record_clearance(session, clearance=document, submitter=envelope.receiver)
 
 
 def create_app(settings: PortSettings | None = None, *, hub_client: httpx.AsyncClient | None = None) -> FastAPI:
@@ -20,5 +32,6 @@ def create_app(settings: PortSettings | None = None, *, hub_client: httpx.AsyncC
         name="port", title="swx port service",
         description="Vessel calls (FAL 1 general declaration with FAL 5 crew and FAL 6 passenger lists), "
                     "validated, stored and sent to the country of the port of call.",
-        settings=settings or PortSettings(), routers=[router], migrations=MIGRATIONS, hub_client=hub_client,
+        settings=settings or PortSettings(), routers=[router, answers_router({"port.clearance": _record_clearance})],
+        migrations=MIGRATIONS, hub_client=hub_client,
     )

@@ -189,3 +189,14 @@ def test_directory_lists_every_participant_without_credentials(
     assert [p["country"] for p in listed] == ["JP", "KH", "LA", "MM", "TH", "VN"]
     assert all(p["public_key"]["kty"] == "OKP" and p["endpoint"] for p in listed)
     assert "token" not in json.dumps(listed)
+
+
+def test_metrics_count_messages_by_link_and_state(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope],
+    auth: Callable[[str], dict[str, str]], eventually: Callable[..., None],
+) -> None:
+    sent = envelope()
+    post(sent)
+    eventually(lambda: _state(client, auth, sent.message_id) == "DELIVERED", what="delivery")
+    metrics = client.get("/metrics").text
+    assert 'swx_hub_messages{receiver="VN",sender="TH",state="DELIVERED"} 1.0' in metrics

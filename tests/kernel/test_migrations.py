@@ -19,9 +19,11 @@ def _service_metadata(service: str) -> MetaData:
     env = (ROOT / service / "migrations" / "env.py").read_text()
     assert "TABLES" in env, f"{service}'s env.py must name its TABLES"
     module = importlib.import_module(f"services.{service}.models")
+    from services.kernel.answers import ReceivedAnswer
     from services.kernel.outbox import OutboxMessage
 
-    tables = {OutboxMessage.__table__}  # type: ignore[attr-defined]
+    # the kernel's tables a service keeps are those its env.py names
+    tables = {t.__table__ for t in (OutboxMessage, ReceivedAnswer) if t.__name__ in env}  # type: ignore[attr-defined]
     tables |= {obj.__table__ for obj in vars(module).values() if hasattr(obj, "__table__")}
     metadata = MetaData()
     for table in tables:
@@ -42,4 +44,4 @@ def test_migrations_match_the_models(service: str, database_url: str) -> None:
 
 
 def test_every_service_with_tables_has_migrations() -> None:
-    assert "port" in SERVICES
+    assert {"customs", "immigration", "port", "hub", "nsw"} <= set(SERVICES)

@@ -36,7 +36,7 @@ def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
-def install(app: FastAPI, metrics: Metrics) -> None:
+def install(app: FastAPI, metrics: Metrics, *, outbox: bool = True) -> None:
     @app.middleware("http")
     async def _count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
@@ -59,7 +59,8 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     @router.get("/metrics", summary="Prometheus metrics")
     def prometheus(request: Request) -> Response:
         try:
-            metrics.outbox_depth.labels(metrics.service).set(outbox_depth(request.app.state.engine))
+            if outbox:
+                metrics.outbox_depth.labels(metrics.service).set(outbox_depth(request.app.state.engine))
         except Exception:  # metrics must answer even when the database does not
             logging.getLogger("swx.metrics").warning("metrics.outbox_depth_unavailable")
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

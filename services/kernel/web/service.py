@@ -87,12 +87,13 @@ SessionDep = Annotated[Session, Depends(_session, scope="function")]
 def create_service_app(*, name: str, title: str, description: str, settings: ServiceSettings,
                        routers: Sequence[APIRouter], migrations: Path,
                        hub_client: httpx.AsyncClient | None = None,
-                       signing_countries: tuple[str, ...] | None = None) -> FastAPI:
+                       signing_countries: tuple[str, ...] | None = None, outbox: bool = True) -> FastAPI:
     """Build the service's app; ``hub_client`` lets tests stand in for the hub.
 
     Outbound envelopes are signed with the sender's private key from beside the network
     file: every participant's for the agency services (they act for any country of the
-    embedded network), only ``signing_countries``' when given (an NSW endpoint its own)."""
+    embedded network), only ``signing_countries``' when given (an NSW endpoint its own).
+    ``outbox=False`` for a service without the kernel outbox (the hub has its own)."""
     metrics = Metrics(name)
 
     @asynccontextmanager
@@ -128,7 +129,7 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
     app.state.settings = settings
     app.state.metrics = metrics
     add_exception_handlers(app)
-    install(app, metrics)
+    install(app, metrics, outbox=outbox)
     for router in routers:
         app.include_router(router)
     return app

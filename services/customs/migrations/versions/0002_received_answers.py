@@ -1,0 +1,41 @@
+"""received answers: business answers to this service's messages, once per (sender, message_id)
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-27 05:16:20.801762
+"""
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "received_answer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sender", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+        sa.Column("receiver", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+        sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("in_reply_to", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("conversation_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("document_type", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("payload_digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("received_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("sender", "message_id", name="uq_received_answer_sender_message"),
+    )
+    with op.batch_alter_table("received_answer", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_received_answer_in_reply_to"), ["in_reply_to"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("received_answer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_received_answer_in_reply_to"))
+
+    op.drop_table("received_answer")

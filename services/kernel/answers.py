@@ -1,0 +1,86 @@
+"""Business answers received for this service's outbound messages (customs.response,
+immigration.api-response, port.clearance), kept once per (sender, message_id).
+
+The row is the receiver's duplicate elimination and the link from an outbound message to
+its answer (``in_reply_to``); the answer's content goes to the service's own records.
+All SQL for the table lives here; functions flush, the request's session commits.
+"""
+
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from services.kernel.messages.exchange import Envelope
+
+ACKNOWLEDGED = "ACKNOWLEDGED"
+"""How an outbound message shows once an answer to it came back: a state derived from this
+table, never stored in the outbox (the exchange protocol's last state, section 5)."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ReceivedAnswer(SQLModel, table=True):
+    __tablename__ = "received_answer"
+    __table_args__ = (UniqueConstraint("sender", "message_id", name="uq_received_answer_sender_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sender: str = Field(max_length=2, description="the answering country")
+    receiver: str = Field(max_length=2, description="the country whose message is answered")
+    message_id: str = Field(max_length=36, description="the answer's own message id")
+    in_reply_to: str = Field(index=True, max_length=36, description="the outbound message it answers")
+    conversation_id: str = Field(max_length=36)
+    document_type: str = Field(max_length=64)
+    payload_digest: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=_utcnow)
+
+
+def find_answer(session: Session, *, sender: str, message_id: str) -> ReceivedAnswer | None:
+    statement = select(ReceivedAnswer).where(ReceivedAnswer.sender == sender, ReceivedAnswer.message_id == message_id)
+    return session.exec(statement).first()
+
+
+def add_answer_once(session: Session, envelope: Envelope) -> ReceivedAnswer | None:
+    """Keep the answer unless one with its (sender, message_id) is stored; None when it was.
+
+    ``ON CONFLICT DO NOTHING``: two deliveries of one answer racing each other give one row
+    and one duplicate, never an integrity error (PostgreSQL makes the second wait for the
+    first's transaction, then skips).
+    """
+    if envelope.in_reply_to is None:
+        raise ValueError("an answer names the message it answers (in_reply_to)")
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table: Any = ReceivedAnswer.__table__  # type: ignore[attr-defined]
+    values = {"sender": envelope.sender, "receiver": envelope.receiver, "message_id": envelope.message_id,
+              "in_reply_to": envelope.in_reply_to, "conversation_id": envelope.conversation_id,
+              "document_type": envelope.document_type, "payload_digest": envelope.payload_digest,
+              "received_at": _utcnow()}
+    inserted = session.exec(dialect.insert(table).values(**values).on_conflict_do_nothing()
+                            .returning(table.c.id)).first()
+    if inserted is None:
+        return None
+    return session.get(ReceivedAnswer, inserted[0])
+
+
+def answers_to(session: Session, message_ids: Collection[str]) -> dict[str, list[ReceivedAnswer]]:
+    """The answers received for each of ``message_ids`` (by ``in_reply_to``), oldest first."""
+    if not message_ids:
+        return {}
+    statement = (select(ReceivedAnswer).where(col(ReceivedAnswer.in_reply_to).in_(list(message_ids)))
+                 .order_by(col(ReceivedAnswer.received_at), col(ReceivedAnswer.id)))
+    found: dict[str, list[ReceivedAnswer]] = {}
+    for answer in session.exec(statement):
+        found.setdefault(answer.in_reply_to, []).append(answer)
+    return found
+
+
+def answer_summary(answer: ReceivedAnswer) -> dict[str, Any]:
+    """How an outbound message's summary names the answer it got."""
+    received = answer.received_at if answer.received_at.tzinfo else answer.received_at.replace(tzinfo=UTC)
+    return {"message_id": answer.message_id, "document_type": answer.document_type,
+            "received_at": received.isoformat()}

@@ -1,0 +1,196 @@
+"""``POST /answers``: the last hop of a business answer, from a country's NSW endpoint to
+the agency service whose message it answers.
+
+The receiving country answers an outbound message (an ACDD, a manifest, a vessel call)
+with a customs response, an API response or a clearance; the hub delivers it to the NSW
+endpoint of the original sender's country, which posts the signed envelope here as it
+received it. In order, each step refusing with its own status:
+
+1. identity: a country's token (401 without one), the envelope's ``receiver`` (403);
+   the operator and the hub never post answers;
+2. the envelope: JSON only (415), valid ``exchange.envelope`` (400 / 422), signed by its
+   sender (422, the finding's code the ``SignatureInvalid`` reason);
+3. duplicates on (sender, message_id): the same answer again is 200 and changes nothing,
+   the same id with another payload 409;
+4. the answer: a type this service takes (422 ``UNKNOWN_DOCUMENT_TYPE``), a payload valid
+   as that type and version (422), ``in_reply_to`` naming a message the receiver sent from
+   here to the answer's sender (422 / 404);
+5. the service's handler records it (its ``NotFound``, 404); the answer row is kept in
+   the same transaction, so a refused answer leaves no trace and may be sent again.
+"""
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import Session, select
+
+from services.kernel.answers import ReceivedAnswer, add_answer_once, answer_summary, find_answer
+from services.kernel.findings import Finding, Layer, Location
+from services.kernel.messages.exchange import Envelope
+from services.kernel.messages.types import Document
+from services.kernel.network import HUB
+from services.kernel.outbox import OutboxMessage
+from services.kernel.registry import REGISTRY
+from services.kernel.safeparse import Limits
+from services.kernel.signing import Reason, SignatureInvalid, verify
+from services.kernel.validation import validate
+from services.kernel.web.bodies import ReceivedBody, body_dependency
+from services.kernel.web.identity import Caller, CallerDep
+from services.kernel.web.problems import Conflict, Forbidden, InvalidDocument, NotFound
+from services.kernel.web.service import SessionDep
+from services.kernel.web.submissions import refusal
+
+log = logging.getLogger("swx.answers")
+
+AnswerHandler = Callable[[Session, Document, Envelope], object]
+"""Records one answer in the service: the session, the typed payload and its envelope."""
+
+ENVELOPE = REGISTRY.get("exchange.envelope")
+JsonBody = Annotated[ReceivedBody, Depends(body_dependency("json"))]
+
+DESCRIPTION = """The body is the signed `exchange.envelope` as the NSW endpoint received it, in JSON:
+
+```json
+{"message_id": "…", "conversation_id": "…", "in_reply_to": "<the outbound message_id>",
+ "sender": "VN", "receiver": "TH", "document_type": "customs.response/1.0",
+ "created_at": "2026-11-20T10:02:00+07:00", "payload_format": "xml", "payload": "<Response …>",
+ "payload_digest": "<sha-256 hex>", "signature": "<JWS, EdDSA, detached>"}
+```
+
+Posted with the token of the envelope's `receiver`, the country whose message is answered."""
+
+
+def answers_router(handlers: Mapping[str, AnswerHandler]) -> APIRouter:
+    """A router with ``POST /answers`` taking the answer types of ``handlers`` (by type id)."""
+    taken = dict(handlers)
+    router = APIRouter(tags=["answers"])
+
+    @router.post("/answers", status_code=201, summary="Receive a business answer to one of this service's messages",
+                 description=DESCRIPTION,
+                 responses={200: {"description": "The same answer was received before; nothing changed"},
+                            403: {"description": "The credential is not the envelope's receiver's"},
+                            404: {"description": "The answered message or record is not known here"},
+                            409: {"description": "The message id was received before with another payload"},
+                            415: {"description": "The envelope is not sent as application/json"},
+                            422: {"description": "Invalid envelope, signature, payload or document type"}})
+    def receive_answer(request: Request, caller: CallerDep, received: JsonBody, session: SessionDep) -> JSONResponse:
+        """Check a signed answer and record it in the service, once."""
+        _refuse_non_participants(caller)
+        envelope = _envelope(request, received)
+        if caller.country != envelope.receiver:
+            raise Forbidden(f"the answer is for {envelope.receiver}; your credential is for {caller.country}")
+        _check_signature(request, envelope)
+        existing = find_answer(session, sender=envelope.sender, message_id=envelope.message_id)
+        if existing is not None:
+            return _replay(existing, envelope)
+        handler = _handler(taken, envelope)
+        document = _payload(request, envelope)
+        _check_answered_message(session, envelope)
+        if add_answer_once(session, envelope) is None:  # a concurrent delivery of the same id won the race
+            stored = find_answer(session, sender=envelope.sender, message_id=envelope.message_id)
+            assert stored is not None
+            return _replay(stored, envelope)
+        handler(session, document, envelope)
+        session.flush()
+        log.info("answer.recorded sender=%s receiver=%s message_id=%s in_reply_to=%s type=%s", envelope.sender,
+                 envelope.receiver, envelope.message_id, envelope.in_reply_to, envelope.document_type)
+        return JSONResponse({"status": "recorded", "message_id": envelope.message_id,
+                             "in_reply_to": envelope.in_reply_to, "document_type": envelope.document_type},
+                            status_code=201)
+
+    return router
+
+
+def _refuse_non_participants(caller: Caller) -> None:
+    if caller.is_operator or caller.country == HUB:
+        raise Forbidden("answers are posted by the NSW endpoint of the country whose message they answer; "
+                        "the operator and the hub do not post them")
+
+
+def _envelope(request: Request, received: ReceivedBody) -> Envelope:
+    report = validate(received.data, media_type="application/json", expected_type=ENVELOPE,
+                      limits=Limits(max_bytes=request.app.state.settings.max_body_bytes))
+    if not report.valid or not isinstance(report.document, Envelope):
+        raise refusal(report, ENVELOPE)
+    return report.document
+
+
+def _check_signature(request: Request, envelope: Envelope) -> None:
+    try:
+        verify(envelope, public_key_for=request.app.state.network.public_key_for)
+    except SignatureInvalid as error:
+        field = "/payload_digest" if error.reason is Reason.DIGEST_MISMATCH else "/signature"
+        log.warning("answer.signature_refused sender=%s message_id=%s reason=%s", envelope.sender,
+                    envelope.message_id, error.reason)
+        raise _invalid(f"the envelope's signature was refused: {error.detail}",
+                       Finding(Layer.TRANSPORT, str(error.reason), error.detail,
+                               location=Location(pointer=field))) from None
+
+
+def _replay(existing: ReceivedAnswer, envelope: Envelope) -> JSONResponse:
+    if existing.payload_digest != envelope.payload_digest:
+        raise Conflict(f"message {envelope.message_id} from {envelope.sender} was received before with another "
+                       "payload; a new answer needs a new message_id")
+    log.info("answer.duplicate sender=%s message_id=%s", envelope.sender, envelope.message_id)
+    return JSONResponse({"status": "duplicate", **answer_summary(existing), "in_reply_to": existing.in_reply_to},
+                        status_code=200)
+
+
+def _handler(taken: Mapping[str, AnswerHandler], envelope: Envelope) -> AnswerHandler:
+    type_id = envelope.document_type.split("/", 1)[0]
+    handler = taken.get(type_id)
+    if handler is None:
+        detail = (f"{envelope.document_type} is not an answer this service takes; "
+                  f"it takes {', '.join(sorted(taken)) or 'none'}")
+        raise _invalid(detail, Finding(Layer.SCHEMA, "UNKNOWN_DOCUMENT_TYPE", detail,
+                                       location=Location(pointer="/document_type")))
+    return handler
+
+
+def _payload(request: Request, envelope: Envelope) -> Document:
+    """The payload as the type and version the envelope names; any fault in it is 422 (the
+    request itself was well formed)."""
+    type_id = envelope.document_type.split("/", 1)[0]
+    metrics = request.app.state.metrics
+    report = validate(envelope.payload.encode("utf-8"), media_type=f"application/{envelope.payload_format}",
+                      expected_type=type_id, limits=Limits(max_bytes=request.app.state.settings.max_body_bytes))
+    found = report.message_type.key if report.message_type is not None else None
+    if report.valid and report.document is not None and found == envelope.document_type:
+        metrics.validated(envelope.document_type, "accepted")
+        return report.document
+    metrics.validated(envelope.document_type, "refused")
+    findings = report.findings if not report.valid else [Finding(
+        Layer.SCHEMA, "WRONG_DOCUMENT_TYPE", f"the envelope names {envelope.document_type}, the payload is {found}",
+        location=Location(pointer="/document_type"))]
+    first = next((f for f in findings if f.is_error), findings[0])
+    where = f" at {first.location}" if str(first.location) else ""
+    raise InvalidDocument(f"the {envelope.document_type} payload was refused with {len(findings)} finding(s); "
+                          f"the first: {first.code}{where}: {first.message}", findings)
+
+
+def _check_answered_message(session: Session, envelope: Envelope) -> None:
+    """The answer replies to a message its receiver sent from this service to its sender."""
+    if envelope.in_reply_to is None:
+        raise _invalid("an answer names the message it answers in in_reply_to",
+                       Finding(Layer.SCHEMA, "IN_REPLY_TO_MISSING", "in_reply_to is required for an answer",
+                               location=Location(pointer="/in_reply_to")))
+    original = _outbound_message(session, envelope.in_reply_to)
+    if original is None or original.sender != envelope.receiver:
+        raise NotFound(f"the answer replies to message {envelope.in_reply_to}, which {envelope.receiver} did not "
+                       "send from this service")
+    if original.receiver != envelope.sender:
+        detail = (f"message {envelope.in_reply_to} went to {original.receiver}; "
+                  f"{envelope.sender} cannot answer it")
+        raise _invalid(detail, Finding(Layer.RULES, "ANSWER_NOT_FROM_RECEIVER", detail,
+                                       location=Location(pointer="/sender")))
+
+
+def _invalid(detail: str, finding: Finding) -> InvalidDocument:
+    return InvalidDocument(detail, [finding])
+
+
+def _outbound_message(session: Session, message_id: str) -> OutboxMessage | None:
+    return session.exec(select(OutboxMessage).where(OutboxMessage.message_id == message_id)).first()

@@ -1,0 +1,51 @@
+"""NSW endpoint settings (environment prefix ``SWX_NSW_``); one process per country.
+
+``SWX_NSW_COUNTRY`` says which participant this endpoint is. The agencies' base URLs
+(``SWX_NSW_CUSTOMS_URL`` ...) fall back to the shared ``SWX_CUSTOMS_URL``,
+``SWX_IMMIGRATION_URL`` and ``SWX_PORT_URL``; an agency without a URL gets no handover.
+"""
+
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from services.kernel.participants import PARTICIPANTS
+from services.kernel.web.service import ServiceSettings
+
+WATCHLIST = Path(__file__).resolve().parents[2] / "fixtures" / "watchlist" / "watchlist.json"
+AGENCY_DOMAINS = ("customs", "immigration", "port")
+
+
+class NSWSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SWX_NSW_")
+
+    country: str = Field(description="the participant this endpoint is: JP, KH, LA, MM, TH or VN")
+    watchlist: Path = Field(default=WATCHLIST, description="JSON watchlist the immigration screening uses")
+    customs_url: str | None = None
+    immigration_url: str | None = None
+    port_url: str | None = None
+    delivery_timeout: float = Field(default=10.0, gt=0, description="seconds an agency has to take a handover")
+    handover_max_attempts: int = Field(default=20, ge=1)
+    handover_backoff_cap: float = Field(default=60.0, gt=0, description="longest wait between two handovers")
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _participant(cls, value: object) -> object:
+        code = value.strip().upper() if isinstance(value, str) else value
+        if code not in PARTICIPANTS:
+            raise ValueError(f"country must be one of {', '.join(PARTICIPANTS)}")
+        return code
+
+    @model_validator(mode="after")
+    def _agency_fallbacks(self) -> "NSWSettings":
+        for domain in AGENCY_DOMAINS:
+            if getattr(self, f"{domain}_url") is None:
+                setattr(self, f"{domain}_url", os.environ.get(f"SWX_{domain.upper()}_URL") or None)
+        return self
+
+    def agency_url(self, domain: str) -> str | None:
+        """The base URL of the agency that takes answers of ``domain`` (customs, immigration, port)."""
+        url: str | None = getattr(self, f"{domain}_url", None) if domain in AGENCY_DOMAINS else None
+        return url.rstrip("/") if url else None

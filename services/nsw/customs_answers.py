@@ -1,0 +1,90 @@
+"""Customs at the importing country answers an ACDD or a certificate of origin.
+
+An ACDD is accepted (``01``) for pre-arrival processing when it is addressed to this
+country and its goods are discharged here. A certificate of origin is accepted when it is
+for import into this country and each item's origin criterion is plausible for its goods:
+``WO`` (wholly obtained) cannot describe manufactured articles (garments and footwear,
+HS chapters 61-64; machinery, vehicles, instruments, arms and other manufactures, 84-97),
+and a regional value content below the ATIGA/AJCEP general threshold of 40 % confers no
+origin. Otherwise it is rejected (``03``) with one Error per fault.
+"""
+
+import datetime as dt
+import re
+
+from services.kernel.messages.customs import ACDD, CertificateOfOrigin, DeclarationRefType, Response, ResponseErrorType
+
+CUSTOMS_OFFICES = {"JP": "2AW03", "KH": "KHPNH-PPAP", "LA": "LA0102TNL", "MM": "MMRGN-MIP01", "TH": "THLCH001",
+                   "VN": "02CI"}
+"""Each country's office for inbound pre-arrival documents; ports with their own office below."""
+PORT_OFFICES = {"VNHPH": "03CE", "KHKOS": "KHKOS-SHV01", "JPYOK": "2AW03", "THLCH": "THLCH001"}
+MANUFACTURED_CHAPTERS = frozenset(range(61, 65)) | frozenset(range(84, 98))
+RVC_THRESHOLD = 40
+
+
+def response_id(country: str, now: dt.datetime, token: str) -> str:
+    return f"{country}-RES-{now:%Y%m%d}-{token}"
+
+
+def _office(country: str, location: str | None) -> str:
+    if location and location[:2] == country and location in PORT_OFFICES:
+        return PORT_OFFICES[location]
+    return CUSTOMS_OFFICES[country]
+
+
+def _error(code: str, description: str, pointer: str) -> ResponseErrorType:
+    return ResponseErrorType(ValidationCode=code, Description=description, Pointer=pointer)
+
+
+def answer_acdd(acdd: ACDD, *, country: str, now: dt.datetime, token: str) -> Response:
+    errors = []
+    if acdd.DestinationCountryCode != country:
+        errors.append(_error("ACDD_DESTINATION", f"the ACDD is for {acdd.DestinationCountryCode}, "
+                             f"not for {country}", "/DestinationCountryCode"))
+    if acdd.DischargeLocationID[:2] != country:
+        errors.append(_error("ACDD_DISCHARGE_LOCATION", f"the goods are discharged at {acdd.DischargeLocationID}, "
+                             f"outside {country}", "/DischargeLocationID"))
+    items = len(acdd.GoodsItem)
+    remarks = (f"ACDD {acdd.ID} for export declaration {acdd.ExportDeclarationID} ({items} goods item"
+               f"{'s' if items != 1 else ''}, discharge at {acdd.DischargeLocationID}) "
+               + ("rejected; see the errors." if errors else "accepted for pre-arrival processing."))
+    return Response(
+        FunctionCode="03" if errors else "01", ID=response_id(country, now, token), IssueDateTime=now,
+        IssuingOfficeID=_office(country, acdd.DischargeLocationID),
+        Declaration=DeclarationRefType(ID=acdd.ExportDeclarationID), Error=errors or None, Remarks=remarks,
+    )
+
+
+def certificate_errors(certificate: CertificateOfOrigin, *, country: str) -> list[ResponseErrorType]:
+    errors = []
+    if certificate.ImportCountryCode != country:
+        errors.append(_error("CO_IMPORT_COUNTRY", f"the certificate covers import into "
+                             f"{certificate.ImportCountryCode}, not {country}", "/ImportCountryCode"))
+    for index, item in enumerate(certificate.GoodsItem):
+        criterion, chapter = item.OriginCriterionCode, int(item.HSCode[:2])
+        pointer = f"/GoodsItem/{index}/OriginCriterionCode"
+        if criterion == "WO" and chapter in MANUFACTURED_CHAPTERS:
+            errors.append(_error("CO_ORIGIN_CRITERION", f"goods item {item.SequenceNumeric} (HS {item.HSCode}) is "
+                                 "a manufactured article and cannot be wholly obtained (WO)", pointer))
+        rvc = re.fullmatch(r"RVC([0-9]{2})", criterion)
+        if rvc and int(rvc.group(1)) < RVC_THRESHOLD:
+            errors.append(_error("CO_RVC_THRESHOLD", f"goods item {item.SequenceNumeric}: a regional value content "
+                                 f"of {rvc.group(1)} % is below the {RVC_THRESHOLD} % that confers origin", pointer))
+    return errors
+
+
+def answer_certificate(certificate: CertificateOfOrigin, *, country: str, now: dt.datetime,
+                       token: str) -> Response:
+    errors = certificate_errors(certificate, country=country)
+    form = "ATIGA Form D" if certificate.FormTypeCode == "D" else "AJCEP Form AJ"
+    outcome = ("rejected: preferential tariff treatment refused; see the errors" if errors
+               else "accepted: preferential tariff treatment granted on import")
+    reference = (DeclarationRefType(ID=certificate.DeclarationID) if certificate.DeclarationID
+                 else DeclarationRefType(FunctionalReferenceID=certificate.ReferenceID))
+    return Response(
+        FunctionCode="03" if errors else "01", ID=response_id(country, now, token), IssueDateTime=now,
+        IssuingOfficeID=_office(country, certificate.Transport.DischargeLocationID), Declaration=reference,
+        Error=errors or None,
+        Remarks=f"{form} {certificate.ReferenceID} from {certificate.ExportCountryCode} "
+                f"({len(certificate.GoodsItem)} goods items) {outcome}.",
+    )

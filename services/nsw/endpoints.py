@@ -1,0 +1,93 @@
+"""NSW HTTP endpoints: the hub delivers to ``POST /inbox``; the country reads ``GET /inbox``."""
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from services.kernel.network import HUB
+from services.kernel.web.bodies import ReceivedBody, body_dependency
+from services.kernel.web.examples import FIXTURES
+from services.kernel.web.identity import Caller, CallerDep
+from services.kernel.web.problems import Forbidden, MalformedRequest, NotFound
+from services.kernel.web.service import SessionDep, wake_dispatcher
+from services.nsw import repository, service, views
+from services.nsw.station import Station
+
+router = APIRouter(tags=["inbox"])
+COUNTRY = r"^[A-Z]{2}$"
+MESSAGE_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_EXAMPLE = sorted((FIXTURES / "exchange.envelope" / "valid").glob("*.json"))
+ENVELOPE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"type": "object", "description": "exchange.envelope/1.0, signed by its sender"},
+    **({"example": json.loads(_EXAMPLE[0].read_text(encoding="utf-8"))} if _EXAMPLE else {}),
+}}}}
+
+
+def hub_caller(caller: CallerDep) -> Caller:
+    if caller.country != HUB:
+        raise Forbidden("only the hub delivers to an inbox; send your message to the hub's POST /messages")
+    return caller
+
+
+def inbox_reader(request: Request, caller: CallerDep) -> Caller:
+    country = request.app.state.station.country
+    if caller.country not in (country, HUB) and not caller.is_operator:
+        raise Forbidden(f"this is {country}'s inbox; your credential is for {caller.country}")
+    return caller
+
+
+HubCaller = Annotated[Caller, Depends(hub_caller)]
+InboxReader = Annotated[Caller, Depends(inbox_reader)]
+EnvelopeBody = Annotated[ReceivedBody, Depends(body_dependency("json"))]
+
+
+@router.post("/inbox", summary="Deliver a signed envelope (the hub only)", openapi_extra=ENVELOPE_BODY,
+             responses={200: {"description": "The signed receipt (the original one for a resend)"},
+                        409: {"description": "The message id was used for other content; error_signal says so"},
+                        422: {"description": "Refused for good: errors and a signed error_signal"},
+                        503: {"description": "The database is unavailable; retry after Retry-After"}})
+def receive_message(request: Request, caller: HubCaller, received: EnvelopeBody, session: SessionDep) -> Response:
+    """Check, store and acknowledge a message: a signed receipt, or a problem with a signed error signal."""
+    station: Station = request.app.state.station
+    answer = service.receive(session, station=station, body=received.data)
+    if answer.response_queued:
+        wake_dispatcher(request)
+    if answer.handover:
+        request.app.state.handover.wake()
+    return Response(answer.body.encode("utf-8"), status_code=answer.status, media_type=answer.media_type)
+
+
+@router.get("/inbox", summary="What this country received, newest first")
+def list_inbox(
+    caller: InboxReader,
+    session: SessionDep,
+    sender: Annotated[str | None, Query(pattern=COUNTRY)] = None,
+    document_type: Annotated[str | None, Query(max_length=64)] = None,
+    state: Literal["ACCEPTED", "REJECTED"] | None = None,
+    conversation_id: Annotated[str | None, Query(pattern=MESSAGE_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Filter by sender, document type, state or conversation; page with limit and offset."""
+    where = repository.InboxFilter(sender=sender, document_type=document_type, state=state,
+                                   conversation_id=conversation_id)
+    rows, total = repository.list_messages(session, where=where, limit=limit, offset=offset)
+    return {"items": [views.item(row) for row in rows], "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/inbox/{message_id}", summary="One received message: envelope, answer, findings, handover")
+def get_inbox_message(
+    message_id: str,
+    caller: InboxReader,
+    session: SessionDep,
+    sender: Annotated[str | None, Query(pattern=COUNTRY)] = None,
+) -> dict[str, Any]:
+    """The message as stored; give ``sender`` when two senders used the same id."""
+    rows = [r for r in repository.messages_with_id(session, message_id) if sender in (None, r.sender)]
+    if not rows:
+        raise NotFound(f"no message {message_id}" + (f" from {sender}" if sender else "") + " in this inbox")
+    if len(rows) > 1:
+        raise MalformedRequest(f"{len(rows)} senders used message id {message_id}; name one with ?sender=")
+    return views.record(session, rows[0])

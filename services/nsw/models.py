@@ -1,0 +1,43 @@
+"""NSW inbox table: every message the hub delivered, accepted or refused, with its answer."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from services.kernel.outbox import utcnow
+
+ACCEPTED, REJECTED = "ACCEPTED", "REJECTED"
+HANDOVER_NONE, HANDOVER_PENDING, HANDOVER_DONE, HANDOVER_FAILED = "NONE", "PENDING", "DONE", "FAILED"
+
+
+class InboxMessage(SQLModel, table=True):
+    __tablename__ = "inbox_message"
+    __table_args__ = (UniqueConstraint("sender", "message_id", name="uq_inbox_message_sender_message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(index=True, max_length=36)
+    sender: str = Field(index=True, max_length=2)
+    receiver: str = Field(max_length=2)
+    conversation_id: str = Field(index=True, max_length=36)
+    in_reply_to: str | None = Field(default=None, max_length=36)
+    document_type: str = Field(index=True, max_length=64)
+    payload_format: str = Field(max_length=4)
+    created_at: datetime = Field(description="the envelope's created_at")
+    envelope: str = Field(sa_column=Column(Text, nullable=False), description="the envelope JSON as received")
+    content_digest: str = Field(max_length=64, description="SHA-256 of the canonical envelope, signature included")
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    state: str = Field(index=True, max_length=8, description="ACCEPTED or REJECTED")
+    receipt_id: str | None = Field(default=None, max_length=36)
+    error_code: str | None = Field(default=None, max_length=64)
+    answer_status: int = Field(description="the HTTP status the hub was answered with")
+    answer: str = Field(sa_column=Column(Text, nullable=False), description="the answer's body, byte for byte")
+    deliveries: int = Field(default=1, description="how often the hub delivered it, duplicates included")
+    last_delivered_at: datetime = Field(default_factory=utcnow)
+    response_message_id: str | None = Field(default=None, max_length=36,
+                                            description="the business response sent back through the hub")
+    handover_state: str = Field(default=HANDOVER_NONE, index=True, max_length=8)
+    handover_attempts: int = 0
+    handover_next_at: datetime | None = Field(default=None, index=True)
+    handover_last_error: str | None = Field(default=None, max_length=1024)
+    handed_over_at: datetime | None = None

@@ -1,0 +1,191 @@
+"""Receiving a message from the hub: check it, store it once, acknowledge it, answer it.
+
+The checks run in this order, each a permanent refusal with its code: the envelope must be
+readable (else a plain 400/422 problem: there is no message to refuse), be addressed to
+this country (``WRONG_RECEIVER``), pass the envelope's rules (``PAYLOAD_DIGEST_MISMATCH``,
+``PARTICIPANT_UNKNOWN``, ``SENDER_IS_RECEIVER``), carry its sender's valid signature (the ``SignatureInvalid``
+reason), be of a type this country accepts (``UNKNOWN_DOCUMENT_TYPE``,
+``DOCUMENT_TYPE_NOT_ACCEPTED``) and carry a valid payload of the type it names
+(``DOCUMENT_TYPE_MISMATCH``, ``PAYLOAD_INVALID``). Every message that got as far as a sender
+and a message id is stored with its answer, refused ones too, so that a resend gets that
+same answer byte for byte; the same id with other content is a 409.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from services.kernel import canonical, outbox
+from services.kernel.findings import Finding, Layer, Location
+from services.kernel.messages.exchange import Envelope, Receipt
+from services.kernel.messages.types import Document
+from services.kernel.registry import REGISTRY, MessageType, UnknownMessageType
+from services.kernel.safeparse import Limits
+from services.kernel.signing import SignatureInvalid, sign, verify
+from services.kernel.validation import validate
+from services.kernel.web.problems import PROBLEM_JSON
+from services.kernel.web.submissions import refusal
+from services.nsw import answers, repository, views
+from services.nsw.models import ACCEPTED, HANDOVER_NONE, HANDOVER_PENDING, REJECTED, InboxMessage
+from services.nsw.refusals import Refused, refusal_answer
+from services.nsw.station import Station
+
+log = logging.getLogger("swx.nsw")
+ENVELOPE = REGISTRY.get("exchange.envelope")
+RECEIPT_JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: str
+    media_type: str
+    handover: bool = False
+    """Whether a handover became due (the handover worker should look now)."""
+    response_queued: bool = False
+
+
+def read_envelope(body: bytes, *, max_bytes: int) -> tuple[Envelope, list[Finding]]:
+    """The envelope with the errors its rules found (a changed payload, an unknown participant),
+    or the kernel's 400/413/422 problem when the body is no envelope at all."""
+    report = validate(body, media_type="application/json", expected_type=ENVELOPE, limits=Limits(max_bytes=max_bytes))
+    if not isinstance(report.document, Envelope) or any(f.layer is not Layer.RULES for f in report.errors):
+        raise refusal(report, ENVELOPE)
+    return report.document, report.errors
+
+
+def fingerprint(envelope: Envelope) -> str:
+    """What "the same content" means: the whole canonical envelope, signature included."""
+    return canonical.digest(canonical.json_text(envelope))
+
+
+def receive(session: Session, *, station: Station, body: bytes) -> Answer:
+    envelope, faults = read_envelope(body, max_bytes=station.settings.max_body_bytes)
+    digest = fingerprint(envelope)
+    existing = repository.find_message(session, sender=envelope.sender, message_id=envelope.message_id)
+    if existing is not None:
+        return _again(existing, envelope=envelope, digest=digest, station=station)
+    verdict = _check(envelope, faults=faults, station=station)
+    row = InboxMessage(
+        message_id=envelope.message_id, sender=envelope.sender, receiver=envelope.receiver,
+        conversation_id=envelope.conversation_id, in_reply_to=envelope.in_reply_to,
+        document_type=envelope.document_type, payload_format=envelope.payload_format,
+        created_at=envelope.created_at, envelope=body.decode("utf-8"), content_digest=digest,
+        state=REJECTED if isinstance(verdict, Refused) else ACCEPTED, answer_status=0, answer="",
+    )
+    if isinstance(verdict, Refused):
+        row.answer_status, row.answer = refusal_answer(verdict, envelope=envelope, station=station)
+        row.error_code = verdict.code
+    else:
+        receipt = sign(Receipt(receipt_id=str(uuid.uuid4()), message_id=envelope.message_id, sender=envelope.sender,
+                               receiver=station.country, received_at=outbox.utcnow(),
+                               payload_digest=envelope.payload_digest),
+                       private_key=station.private_key, key_id=station.country)
+        row.answer_status, row.answer, row.receipt_id = 200, canonical.json_text(receipt), receipt.receipt_id
+    try:
+        with session.begin_nested():  # a twin delivery may store the same message between our read and write
+            repository.add_message(session, row)
+    except IntegrityError:
+        twin = repository.find_message(session, sender=envelope.sender, message_id=envelope.message_id)
+        if twin is None:
+            raise
+        return _again(twin, envelope=envelope, digest=digest, station=station)
+    if isinstance(verdict, Refused):
+        log.warning("inbox.refused message_id=%s sender=%s type=%s code=%s", row.message_id, row.sender,
+                    row.document_type, verdict.code)
+        return Answer(row.answer_status, row.answer, PROBLEM_JSON)
+    log.info("inbox.accepted message_id=%s sender=%s type=%s receipt_id=%s", row.message_id, row.sender,
+             row.document_type, row.receipt_id)
+    queued = _respond(session, row=row, envelope=envelope, document=verdict, station=station)
+    handover = _plan_handover(row, station=station)
+    session.flush()
+    return Answer(200, row.answer, RECEIPT_JSON, handover=handover, response_queued=queued)
+
+
+def _again(existing: InboxMessage, *, envelope: Envelope, digest: str, station: Station) -> Answer:
+    if existing.content_digest != digest:
+        log.warning("inbox.conflict message_id=%s sender=%s", envelope.message_id, envelope.sender)
+        refused = Refused("MESSAGE_ID_CONFLICT", f"message {envelope.message_id} from {envelope.sender} was "
+                          "received before with other content; a new message needs a new message_id",
+                          [Finding(Layer.RULES, "MESSAGE_ID_CONFLICT", "the same message_id with other content",
+                                   location=Location(pointer="/message_id"))], status=409)
+        status, text = refusal_answer(refused, envelope=envelope, station=station)
+        return Answer(status, text, PROBLEM_JSON)
+    existing.deliveries += 1
+    existing.last_delivered_at = outbox.utcnow()
+    log.info("inbox.duplicate message_id=%s sender=%s deliveries=%d", existing.message_id, existing.sender,
+             existing.deliveries)
+    media = RECEIPT_JSON if existing.state == ACCEPTED else PROBLEM_JSON
+    return Answer(existing.answer_status, existing.answer, media)
+
+
+def _check(envelope: Envelope, *, faults: list[Finding], station: Station) -> Document | Refused:
+    """The payload's typed document when the message is acceptable, else why it is refused."""
+    if envelope.receiver != station.country:
+        return Refused.one("WRONG_RECEIVER", f"the message is for {envelope.receiver}; this is {station.country}'s "
+                           "endpoint", Layer.RULES, "/receiver")
+    if faults:
+        return Refused(faults[0].code, faults[0].message, faults)
+    try:
+        verify(envelope, public_key_for=station.network.public_key_for)
+    except SignatureInvalid as invalid:
+        where = "/payload_digest" if invalid.reason == "PAYLOAD_DIGEST_MISMATCH" else "/signature"
+        return Refused.one(invalid.reason, invalid.detail, Layer.RULES, where)
+    try:
+        message_type = REGISTRY.get(envelope.document_type)
+    except UnknownMessageType as unknown:
+        return Refused.one("UNKNOWN_DOCUMENT_TYPE", f"document type {envelope.document_type} is not known here: "
+                           f"{unknown}", Layer.SCHEMA, "/document_type")
+    if not station.network.accepts(station.country, message_type.key):
+        return Refused.one("DOCUMENT_TYPE_NOT_ACCEPTED", f"{station.country} does not accept {message_type.key} "
+                           "(see its entry in the network directory)", Layer.SCHEMA, "/document_type")
+    return _payload(envelope, message_type=message_type, station=station)
+
+
+def _payload(envelope: Envelope, *, message_type: MessageType, station: Station) -> Document | Refused:
+    report = validate(envelope.payload.encode("utf-8"), media_type=f"application/{envelope.payload_format}",
+                      expected_type=message_type, limits=Limits(max_bytes=station.settings.max_body_bytes))
+    found = report.message_type
+    if found is not None and found.key != message_type.key:
+        station.metrics.validated(message_type.key, "refused")
+        return Refused.one("DOCUMENT_TYPE_MISMATCH", f"the envelope names {message_type.key}, the payload is "
+                           f"{found.key}", Layer.SCHEMA, "/document_type")
+    if not report.valid or report.document is None:
+        station.metrics.validated(message_type.key, "refused")
+        return Refused("PAYLOAD_INVALID", f"the {message_type.key} payload is not valid: {len(report.errors)} "
+                       "error(s)", report.errors or report.findings)
+    station.metrics.validated(message_type.key, "accepted")
+    return report.document
+
+
+def _respond(session: Session, *, row: InboxMessage, envelope: Envelope, document: Document,
+             station: Station) -> bool:
+    """Queue the business response in this transaction; False when the document needs none."""
+    answer = answers.business_response(document, country=station.country, watchlist=station.watchlist.current())
+    if answer is None:
+        return False
+    response, message_type = answer
+    if not answers.checked(response, message_type):
+        return False
+    queued = outbox.enqueue(session, document=response, message_type=message_type, sender=station.country,
+                            receiver=envelope.sender, subject=views.subject(row),
+                            conversation_id=envelope.conversation_id, in_reply_to=envelope.message_id)
+    row.response_message_id = queued.message_id
+    log.info("inbox.answered message_id=%s response_id=%s type=%s receiver=%s", row.message_id,
+             queued.message_id, message_type.key, envelope.sender)
+    return True
+
+
+def _plan_handover(row: InboxMessage, *, station: Station) -> bool:
+    domain = answers.handover_domain(row.document_type)
+    if domain is None:
+        return False
+    if station.settings.agency_url(domain) is None:
+        row.handover_state, row.handover_last_error = HANDOVER_NONE, f"no {domain} service URL is configured"
+        log.warning("handover.unconfigured message_id=%s domain=%s", row.message_id, domain)
+        return False
+    row.handover_state, row.handover_next_at = HANDOVER_PENDING, outbox.utcnow()
+    return True

@@ -1,0 +1,167 @@
+"""The NSW's decisions on their own: watchlist screening, customs, port clearance; every answer valid."""
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from services.kernel import canonical
+from services.kernel.messages.customs import CertificateOfOrigin
+from services.kernel.messages.immigration import PassengerManifest
+from services.kernel.messages.port import VesselCall
+from services.kernel.messages.types import Document
+from services.kernel.validation import validate
+from services.nsw import answers
+from services.nsw.config import WATCHLIST, NSWSettings
+from services.nsw.customs_answers import answer_certificate
+from services.nsw.immigration_answers import answer_manifest
+from services.nsw.port_answers import answer_vessel_call
+from services.nsw.watchlist import Watchlist, WatchlistSource, load_watchlist
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+NOW = dt.datetime(2026, 11, 18, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+ANSWERED = ("customs.acdd", "customs.certificate-of-origin", "immigration.passenger-manifest", "port.vessel-call")
+
+
+def _document(relative: str) -> Document:
+    path = FIXTURES / relative
+    media = {".xml": "application/xml", ".json": "application/json", ".edi": "application/edifact"}[path.suffix]
+    report = validate(path.read_bytes(), media_type=media)
+    assert report.valid, report.findings
+    assert report.document is not None
+    return report.document
+
+
+@pytest.fixture(scope="module")
+def watchlist() -> Watchlist:
+    return load_watchlist(WATCHLIST)
+
+
+@pytest.mark.parametrize("path", sorted(p for t in ANSWERED for p in (FIXTURES / t / "valid").glob("*.*")),
+                         ids=lambda p: p.name)
+@pytest.mark.parametrize("country", ["JP", "MM", "VN"])
+def test_every_answer_to_every_valid_fixture_validates(path: Path, country: str, watchlist: Watchlist) -> None:
+    found = answers.business_response(_document(str(path.relative_to(FIXTURES))), country=country,
+                                      watchlist=watchlist)
+    assert found is not None
+    document, message_type = found
+    for data, media in ((canonical.xml_bytes(document, message_type), "application/xml"),
+                        (canonical.json_text(document).encode(), "application/json")):
+        report = validate(data, media_type=media, expected_type=message_type)
+        assert report.valid, [f.as_dict() for f in report.findings]
+
+
+@pytest.mark.parametrize("name", ["tg560-bkk-han-passengers-paxlst-d05b-crlf.edi", "tg560-bkk-han-passengers.xml"])
+def test_paxlst_and_xml_manifests_of_tg560_screen_alike(name: str, watchlist: Watchlist) -> None:
+    manifest = _document(f"immigration.passenger-manifest/valid/{name}")
+    assert isinstance(manifest, PassengerManifest)
+    response = answer_manifest(manifest, country="VN", watchlist=watchlist, now=NOW, token="T1")
+    flagged = {(d.Surname, d.DecisionCode, d.ReasonCode) for d in response.PersonDecision if d.DecisionCode != "board"}
+    assert flagged == {("WONGSAWAT", "no-board", "WATCHLIST_DOCUMENT_MATCH"),
+                       ("CHHEANG", "refer", "WATCHLIST_IDENTITY_MATCH")}
+
+
+def test_watchlist_matches_ignore_case_and_spacing(watchlist: Watchlist) -> None:
+    hit = watchlist.screen(surname=" lim ", given_names="boon  keng", birth_date=dt.date(1968, 11, 30), documents=[])
+    assert hit is not None
+    assert hit.entry.id == "WL-2026-0058"
+    assert watchlist.screen(surname="X", given_names=None, birth_date=None, documents=["e 7731592"]) is not None
+    assert watchlist.screen(surname="LIM", given_names="BOON KENG", birth_date=dt.date(1968, 11, 29),
+                            documents=["E7731593"]) is None
+
+
+def test_nobody_else_in_the_fixtures_is_on_the_watchlist(watchlist: Watchlist) -> None:
+    hits = set()
+    for path in sorted((FIXTURES / "immigration.passenger-manifest" / "valid").glob("*.*")):
+        manifest = _document(str(path.relative_to(FIXTURES)))
+        assert isinstance(manifest, PassengerManifest)
+        for person in manifest.Person:
+            hit = watchlist.screen(surname=person.Surname, given_names=person.GivenNames,
+                                   birth_date=person.BirthDate, documents=[d.ID for d in person.TravelDocument or ()])
+            if hit:
+                hits.add((manifest.Transport.JourneyID, person.Surname, hit.entry.id))
+    assert hits == {("TG560", "WONGSAWAT", "WL-2026-0147"), ("TG560", "CHHEANG", "WL-2026-0212")}
+
+
+def test_vessel_call_with_a_watchlisted_crew_member_is_refused_by_immigration(watchlist: Watchlist) -> None:
+    data = json.loads((FIXTURES / "port.vessel-call/valid/khpnh-to-vnsgn-river-container-ship-phuoc-an-28-arrival"
+                       ".json").read_text())
+    data["Crew"][5]["IdentityDocument"]["ID"] = "FT4471029"
+    call = VesselCall.model_validate(data, strict=False)
+    clearance = answer_vessel_call(call, country="VN", watchlist=watchlist, now=NOW, token="T2")
+    decisions = {d.AgencyCode: d for d in clearance.AgencyDecision}
+    immigration = decisions["immigration"]
+    assert immigration.DecisionCode == "refused"
+    assert immigration.Remarks is not None
+    assert "WL-2025-0931" in immigration.Remarks
+    assert "crew member 6" in immigration.Remarks
+    assert (decisions["customs"].DecisionCode, decisions["port-health"].DecisionCode) == ("granted", "granted")
+
+
+def test_fever_reported_on_board_keeps_port_health_pending(watchlist: Watchlist) -> None:
+    call = _document("port.vessel-call/valid/thlch-to-jpyok-container-ship-siam-harmony-arrival-with-passengers.json")
+    assert isinstance(call, VesselCall)
+    clearance = answer_vessel_call(call, country="JP", watchlist=watchlist, now=NOW, token="T3")
+    assert [(d.AgencyCode, d.DecisionCode) for d in clearance.AgencyDecision] == [
+        ("customs", "granted"), ("immigration", "granted"), ("port-health", "pending")]
+
+
+def test_certificate_without_declaration_is_answered_by_its_reference() -> None:
+    certificate = _document("customs.certificate-of-origin/valid/ajcep-form-aj-kh-to-jp-cotton-garments.json")
+    assert isinstance(certificate, CertificateOfOrigin)
+    response = answer_certificate(certificate, country="JP", now=NOW, token="T4")
+    assert response.FunctionCode == "01"
+    assert (response.Declaration.ID, response.Declaration.FunctionalReferenceID) == (None, "KH-AJ-2026-SHV-000731")
+
+
+def test_wholly_obtained_garments_and_low_value_content_are_rejected() -> None:
+    certificate = _document("customs.certificate-of-origin/valid/ajcep-form-aj-kh-to-jp-cotton-garments.json")
+    assert isinstance(certificate, CertificateOfOrigin)
+    items = [certificate.GoodsItem[0].model_copy(update={"OriginCriterionCode": "WO"}),
+             certificate.GoodsItem[1].model_copy(update={"OriginCriterionCode": "RVC35"})]
+    response = answer_certificate(certificate.model_copy(update={"GoodsItem": items}), country="JP", now=NOW,
+                                  token="T5")
+    assert response.FunctionCode == "03"
+    assert [(e.ValidationCode, e.Pointer) for e in response.Error or ()] == [
+        ("CO_ORIGIN_CRITERION", "/GoodsItem/0/OriginCriterionCode"),
+        ("CO_RVC_THRESHOLD", "/GoodsItem/1/OriginCriterionCode")]
+    report = validate(canonical.xml_bytes(response, answers.CUSTOMS_RESPONSE), media_type="application/xml")
+    assert report.valid, report.findings
+
+
+def test_certificate_for_another_import_country_is_rejected() -> None:
+    certificate = _document("customs.certificate-of-origin/valid/atiga-form-d-th-to-vn-natural-rubber.json")
+    assert isinstance(certificate, CertificateOfOrigin)
+    response = answer_certificate(certificate, country="LA", now=NOW, token="T6")
+    assert response.FunctionCode == "03"
+    assert response.Error is not None
+    assert response.Error[0].ValidationCode == "CO_IMPORT_COUNTRY"
+
+
+def test_a_changed_watchlist_file_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "watchlist.json"
+    path.write_text(json.dumps({"entries": []}))
+    source = WatchlistSource(path)
+    assert source.current().entries == ()
+    path.write_text(json.dumps({"entries": [{"id": "WL-1", "surname": "DOE", "document_numbers": ["X1"],
+                                             "reason": "test"}]}))
+    os.utime(path, ns=(1, 10**18))
+    assert [e.id for e in source.current().entries] == ["WL-1"]
+
+
+def test_settings_name_a_participant_and_fall_back_to_the_shared_agency_urls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SWX_NSW_COUNTRY", "vn")
+    monkeypatch.setenv("SWX_CUSTOMS_URL", "http://127.0.0.1:8101/")
+    monkeypatch.delenv("SWX_PORT_URL", raising=False)
+    monkeypatch.delenv("SWX_NSW_PORT_URL", raising=False)
+    settings = NSWSettings()
+    assert settings.country == "VN"
+    assert settings.agency_url("customs") == "http://127.0.0.1:8101"
+    assert settings.agency_url("port") is None
+    assert settings.database_for("nsw-vn").endswith("nsw-vn.db")
+    with pytest.raises(ValueError, match="one of"):
+        NSWSettings(country="US")
