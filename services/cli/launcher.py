@@ -67,10 +67,11 @@ def nsw_name(country: str) -> str:
 
 
 def topology(*, data_dir: Path, base_port: int = 8100, host: str = "127.0.0.1",
-             database_url: str | None = None, extra_env: Mapping[str, str] | None = None) -> list[Component]:
+             database_url: str | None = None, database_prefix: str = "swx",
+             extra_env: Mapping[str, str] | None = None) -> list[Component]:
     """Every component with its environment. ``database_url``, when given, is a server URL
-    to which each component's database name is appended (PostgreSQL); else SQLite files in
-    ``data_dir``."""
+    to which each component's database name (``<database_prefix>_hub`` ...) is appended
+    (PostgreSQL); else SQLite files in ``data_dir``."""
     data_dir = data_dir.resolve()
     network_file = data_dir / "network" / "network.json"
     urls = {"hub": f"http://{host}:{base_port}"}
@@ -84,14 +85,15 @@ def topology(*, data_dir: Path, base_port: int = 8100, host: str = "127.0.0.1",
             values[f"{prefix}DATABASE_URL"] = f"{database_url.rstrip('/')}/{database.replace('-', '_')}"
         return values
 
-    components = [Component("hub", "services.hub.app:create_app", base_port, env("SWX_HUB_", "swx_hub"), host)]
+    components = [Component("hub", "services.hub.app:create_app", base_port,
+                            env("SWX_HUB_", f"{database_prefix}_hub"), host)]
     for i, agency in enumerate(AGENCIES):
         prefix = f"SWX_{agency.upper()}_"
         components.append(Component(agency, f"services.{agency}.app:create_app", base_port + 1 + i,
-                                    env(prefix, f"swx_{agency}"), host))
+                                    env(prefix, f"{database_prefix}_{agency}"), host))
     for i, country in enumerate(PARTICIPANTS):
         name = nsw_name(country)
-        values = {**env("SWX_NSW_", f"swx_{name}"), "SWX_NSW_COUNTRY": country}
+        values = {**env("SWX_NSW_", f"{database_prefix}_{name}"), "SWX_NSW_COUNTRY": country}
         components.append(Component(name, "services.nsw.app:create_app", base_port + 11 + i, values, host))
     return components
 

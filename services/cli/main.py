@@ -118,6 +118,20 @@ def demo_command(
     raise typer.Exit(run_network_demo(out, data_dir=data_dir, base_port=base_port))
 
 
+@app.command("up")
+def up_command(
+    data_dir: Annotated[Path, typer.Option(help="Where the databases, logs and network directory live.")] = Path(
+        "var"),
+    base_port: Annotated[int, typer.Option(min=1024, max=65500, help="Hub port; the others follow it.")] = 8100,
+    database_url: Annotated[str | None, typer.Option(help="A PostgreSQL server URL (each component gets its own "
+                                                          "database there); SQLite files otherwise.")] = None,
+) -> None:
+    """Start the hub, customs, immigration, port and six NSW endpoints on loopback until Ctrl-C."""
+    from services.cli.up import run_up
+
+    raise typer.Exit(run_up(out, data_dir=data_dir, base_port=base_port, database_url=database_url))
+
+
 @app.command("samples")
 def samples_command(
     fixtures: Annotated[Path, typer.Option(help="Fixture folder to draw samples from.")] = Path("fixtures"),

@@ -61,7 +61,11 @@ def answered(session: Session, message: HubMessage) -> HubMessage | None:
 
 
 def has_delivered_reply(session: Session, message: HubMessage) -> bool:
-    return any(reply.state in (DELIVERED, ACKNOWLEDGED) for reply in replies_to(session, message))
+    statement = (select(func.count()).select_from(HubMessage)
+                 .where(HubMessage.in_reply_to == message.message_id, HubMessage.sender == message.receiver,
+                        HubMessage.receiver == message.sender, col(HubMessage.state).in_((DELIVERED, ACKNOWLEDGED))))
+    with session.no_autoflush:
+        return bool(session.exec(statement).one())
 
 
 def claim_due(session: Session, *, limit: int, now: datetime) -> list[HubMessage]:

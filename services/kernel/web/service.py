@@ -109,7 +109,7 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
         refdata.preload()
         client = hub_client or httpx.AsyncClient()
         dispatcher = None
-        if settings.hub_url:
+        if outbox and settings.hub_url:
             signer = envelope_signer(load_signing_keys(settings.network_file, signing_countries))
             dispatcher = OutboxDispatcher(engine=app.state.engine, hub_url=settings.hub_url,
                                           token_for=app.state.network.token_of, client=client, sign=signer,
