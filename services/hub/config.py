@@ -1,6 +1,6 @@
 """Hub settings (environment prefix ``SWX_HUB_``): delivery timing and limits."""
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.kernel.web.service import ServiceSettings
@@ -22,3 +22,12 @@ class HubSettings(ServiceSettings):
     concurrency: int = Field(default=64, ge=1, description="deliveries in flight per worker")
     poll_interval: float = Field(default=0.5, gt=0, description="seconds between looks for due messages "
                                                                 "when nothing woke the worker")
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_delivery(self) -> "HubSettings":
+        # a lease shorter than the wait for a slow receiver would let a second worker send the
+        # message while the first still waits for its answer
+        if self.lease <= self.delivery_timeout:
+            raise ValueError(f"lease ({self.lease:g} s) must be longer than delivery_timeout "
+                             f"({self.delivery_timeout:g} s)")
+        return self
