@@ -16,10 +16,9 @@ a message sent twice that way is still delivered once.
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -38,6 +37,7 @@ from services.hub.models import (
 )
 from services.hub.receipts import Answer, read_answer
 from services.kernel import canonical
+from services.kernel.background import BackgroundLoop
 from services.kernel.db import session_scope
 from services.kernel.messages.exchange import Envelope
 from services.kernel.network import Network
@@ -69,34 +69,22 @@ def envelope_of(message: HubMessage) -> Envelope:
     )
 
 
-class DeliveryWorker:
-    """Delivers due messages, up to ``settings.concurrency`` at a time."""
+class DeliveryWorker(BackgroundLoop):
+    """Delivers due messages, up to ``settings.concurrency`` at a time. Its loop is its own:
+    deliveries stay in flight across rounds, and a finished one wakes it to claim more."""
+
+    name = "hub-delivery"
 
     def __init__(self, *, engine: Engine, network: Network, settings: HubSettings, client: httpx.AsyncClient,
                  lock: asyncio.Lock | None = None) -> None:
-        self.engine, self.network, self.settings, self.client, self.lock = engine, network, settings, client, lock
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.engine, self.network, self.settings, self.client = engine, network, settings, client
         self._in_flight: set[asyncio.Task[None]] = set()
-
-    def wake(self) -> None:
-        """Look for due messages now; safe to call from any thread."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._run(), name="hub-delivery")
+        super().__init__(lock=lock, idle_wait=settings.poll_interval)
 
     async def stop(self) -> None:
         """Stop claiming, and let the deliveries under way finish (a cancelled one would be
         sent again after its lease, which the receiver tolerates but need not see)."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
+        await super().stop()
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
@@ -106,7 +94,7 @@ class DeliveryWorker:
             room = self.settings.concurrency - len(self._in_flight)
             if room > 0:
                 try:
-                    claims = await self._in_turn(self.claim_due, room)
+                    claims = await self.in_turn(self.claim_due, room)
                 except Exception:  # the database may be away for a while: keep the loop alive
                     log.exception("delivery.claim_failed")
                     claims = []
@@ -118,7 +106,7 @@ class DeliveryWorker:
             if claimed == 0 or room <= claimed:
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
                 except TimeoutError:
                     pass
 
@@ -127,12 +115,6 @@ class DeliveryWorker:
         if not task.cancelled() and task.exception() is not None:
             log.error("delivery.crashed error=%r", task.exception())
         self._wake.set()
-
-    async def _in_turn(self, work: Callable[..., T], *args: Any) -> T:
-        if self.lock is None:
-            return await asyncio.to_thread(work, *args)
-        async with self.lock:
-            return await asyncio.to_thread(work, *args)
 
     def claim_due(self, limit: int) -> list[Claim]:
         """Take the lease on up to ``limit`` due messages (one transaction)."""
@@ -157,7 +139,7 @@ class DeliveryWorker:
     async def deliver(self, claim: Claim) -> None:
         answer = await self.send(claim)
         try:
-            await self._in_turn(self.record, claim, answer)
+            await self.in_turn(self.record, claim, answer)
         except Exception:  # the lease runs out and the message is sent again; the receiver deduplicates
             log.exception("delivery.record_failed message_id=%s", claim.message_id)
 

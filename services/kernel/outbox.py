@@ -21,6 +21,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from services.kernel import canonical
 from services.kernel.answers import ACKNOWLEDGED, answer_summary, answers_to
+from services.kernel.background import BackgroundLoop
 from services.kernel.db import session_scope
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.types import Document
@@ -116,67 +117,30 @@ def backoff(attempts: int, *, base: float = 0.5, cap: float = 60.0) -> float:
     return random.uniform(0, min(cap, base * 2 ** attempts))
 
 
-class OutboxDispatcher:
+class OutboxDispatcher(BackgroundLoop):
     """Delivers due outbox rows to the hub's ``POST /messages``."""
+
+    name = "outbox"
 
     def __init__(self, *, engine: Engine, hub_url: str, token_for: Callable[[str], str],
                  client: httpx.AsyncClient, max_attempts: int = 20, batch: int = 50,
                  sign: Callable[[Envelope], Envelope] | None = None, lock: asyncio.Lock | None = None) -> None:
         self.engine, self.hub_url, self.token_for, self.client = engine, hub_url.rstrip("/"), token_for, client
         self.max_attempts, self.batch, self.sign = max_attempts, batch, sign
-        self.lock = lock
-        """The app's SQLite write lock, if any: the dispatcher queues with the requests."""
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(lock=lock)
 
-    def wake(self) -> None:
-        """Send now rather than at the next poll; safe to call from any thread."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
-
-    async def stop(self) -> None:
-        """Finish the round under way (its database work runs in threads that a cancel
-        would orphan), then stop."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                sent = await self.dispatch_due()
-            except Exception:  # keep the loop alive whatever one round met; the row stays due
-                log.exception("outbox.round_failed")
-                sent = 0
-            if sent == 0 and not self._stopping:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
+    async def run_round(self) -> int:
+        return await self.dispatch_due()
 
     async def dispatch_due(self) -> int:
         """Send every due row once; return how many were handed over (or finally refused)."""
-        rows = await self._in_turn(self._due_rows)
+        rows = await self.in_turn(self._due_rows)
         done = 0
         for row in rows:
             outcome = await self._send(row)
-            await self._in_turn(self._record, row.id, outcome)
+            await self.in_turn(self._record, row.id, outcome)
             done += outcome[0] in (SENT, FAILED)
         return done
-
-    async def _in_turn(self, work: Callable[..., T], *args: Any) -> T:
-        if self.lock is None:
-            return await asyncio.to_thread(work, *args)
-        async with self.lock:
-            return await asyncio.to_thread(work, *args)
 
     def _due_rows(self) -> list[OutboxMessage]:
         with session_scope(self.engine) as session:

@@ -11,13 +11,13 @@ SQLite write lock like they are, and is woken when a response is stored.
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 from sqlalchemy.engine import Engine
 
+from services.kernel.background import BackgroundLoop
 from services.kernel.db import session_scope
 from services.kernel.outbox import backoff, utcnow
 from services.nsw import repository
@@ -31,61 +31,27 @@ Outcome = tuple[str, str | None, float | None]
 """The state to record, the error, and the Retry-After the agency asked for."""
 
 
-class HandoverWorker:
+class HandoverWorker(BackgroundLoop):
+    name = "handover"
+
     def __init__(self, *, engine: Engine, settings: NSWSettings, token: str, client: httpx.AsyncClient,
                  lock: asyncio.Lock | None, batch: int = 20) -> None:
         self.engine, self.settings, self.token, self.client = engine, settings, token, client
-        self.lock, self.batch = lock, batch
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.batch = batch
+        super().__init__(lock=lock)
 
-    def wake(self) -> None:
-        """Look for due handovers now; safe to call from any thread."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._run(), name="nsw-handover")
-
-    async def stop(self) -> None:
-        """Finish the round under way (its database work runs in threads), then stop."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                done = await self.hand_over_due()
-            except Exception:  # keep the loop alive whatever one round met; the rows stay due
-                log.exception("handover.round_failed")
-                done = 0
-            if done == 0 and not self._stopping:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
+    async def run_round(self) -> int:
+        return await self.hand_over_due()
 
     async def hand_over_due(self) -> int:
         """Try every due handover once; return how many were settled (done or failed)."""
-        rows = await self._in_turn(self._due_rows)
+        rows = await self.in_turn(self._due_rows)
         settled = 0
         for row in rows:
             outcome = await self._send(row)
-            await self._in_turn(self._record, row.id, outcome)
+            await self.in_turn(self._record, row.id, outcome)
             settled += outcome[0] != HANDOVER_PENDING
         return settled
-
-    async def _in_turn(self, work: Callable[..., T], *args: Any) -> T:
-        if self.lock is None:
-            return await asyncio.to_thread(work, *args)
-        async with self.lock:
-            return await asyncio.to_thread(work, *args)
 
     def _due_rows(self) -> list[InboxMessage]:
         with session_scope(self.engine) as session:

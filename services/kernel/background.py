@@ -1,0 +1,68 @@
+"""A background loop beside the request handlers: rounds of work, woken on demand.
+
+``BackgroundLoop`` runs ``run_round`` again at once while it finishes work, and otherwise
+sleeps until ``wake()`` (callable from any thread) or ``idle_wait`` seconds. Database work
+goes through ``in_turn``: in a worker thread, queued on the app's SQLite write lock when
+there is one, like the requests. ``stop()`` lets the round under way finish (its database
+work runs in threads that a cancel would orphan).
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class BackgroundLoop:
+    name = "background"
+    """Names the task and the log event of a failed round (``<name>.round_failed``)."""
+
+    def __init__(self, *, lock: asyncio.Lock | None = None, idle_wait: float = 1.0) -> None:
+        self.lock = lock
+        """The app's SQLite write lock, if any."""
+        self.idle_wait = idle_wait
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_round(self) -> int:
+        """Do the work that is due; return how much was finished (0: sleep until woken)."""
+        raise NotImplementedError
+
+    def wake(self) -> None:
+        """Work now rather than at the next look; safe to call from any thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                done = await self.run_round()
+            except Exception:  # keep the loop alive whatever one round met; the work stays due
+                logging.getLogger(f"swx.{self.name}").exception("%s.round_failed", self.name)
+                done = 0
+            if done == 0 and not self._stopping:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
+                except TimeoutError:
+                    pass
+
+    async def in_turn(self, work: Callable[..., T], *args: Any) -> T:
+        if self.lock is None:
+            return await asyncio.to_thread(work, *args)
+        async with self.lock:
+            return await asyncio.to_thread(work, *args)
