@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from services.cli import render
-from services.cli.demo import run_network_demo
+from services.cli.demo import run_demo_against, run_network_demo
 from services.cli.documents import UsageProblem, check, convert, related_context, resolve_type
 from services.cli.keys import keys_command
 from services.cli.samples import run_samples
@@ -113,8 +113,14 @@ def demo_command(
                                                        "temporary directory).")] = None,
     base_port: Annotated[int | None, typer.Option(min=1024, max=65500, help="First port of the network "
                                                   "(default: a free range).")] = None,
+    url: Annotated[str | None, typer.Option(help="Use the network running at this hub URL (swx up) instead "
+                                                 "of starting one.")] = None,
+    network_file: Annotated[Path, typer.Option(help="With --url: the running network's directory file.")] = Path(
+        "var/network/network.json"),
 ) -> None:
     """Start the whole network, run the four flows, print every hop; exit 0 when all held."""
+    if url is not None:
+        raise typer.Exit(run_demo_against(out, hub_url=url, network_file=network_file))
     raise typer.Exit(run_network_demo(out, data_dir=data_dir, base_port=base_port))
 
 
