@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.hub.config import HubSettings
+from services.hub.dashboard import router as dashboard_router
 from services.hub.delivery import DeliveryWorker
 from services.hub.endpoints import router
 from services.hub.metrics import MessageStates
@@ -28,7 +29,7 @@ def create_app(settings: HubSettings | None = None, *, delivery_client: httpx.As
         description="Routes signed envelopes between the national single windows with store-and-forward "
                     "reliability: signature and payload checks, duplicate elimination, signed receipts, "
                     "retries with backoff, dead letters and replay, and a timeline for every message.",
-        settings=settings, routers=[router], migrations=MIGRATIONS, outbox=False,
+        settings=settings, routers=[router, dashboard_router], migrations=MIGRATIONS, outbox=False,
     )
     app.state.worker = None
     app.state.metrics.registry.register(MessageStates(lambda: getattr(app.state, "engine", None)))

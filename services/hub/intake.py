@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.hub import repository
@@ -94,9 +93,6 @@ def envelope_digest(envelope: Envelope) -> str:
 def accept(session: Session, *, envelope: Envelope, warnings: list[Finding]) -> Accepted:
     """Store a checked envelope as QUEUED, or find the one it resends (409 if it differs)."""
     digest = envelope_digest(envelope)
-    existing = repository.find(session, sender=envelope.sender, message_id=envelope.message_id)
-    if existing is not None:
-        return _resent(existing, digest)
     now = utcnow()
     message = HubMessage(
         message_id=envelope.message_id, conversation_id=envelope.conversation_id, in_reply_to=envelope.in_reply_to,
@@ -104,20 +100,18 @@ def accept(session: Session, *, envelope: Envelope, warnings: list[Finding]) -> 
         created_at=envelope.created_at, payload_format=envelope.payload_format, payload=envelope.payload,
         payload_digest=envelope.payload_digest, signature=envelope.signature or "", envelope_digest=digest,
         findings=json.dumps([f.as_dict() for f in warnings]) if warnings else None,
-        received_at=now, next_attempt_at=now,
+        received_at=now, next_attempt_at=now, state=QUEUED,
     )
-    try:
-        with session.begin_nested():
-            repository.add_message(session, message)
-    except IntegrityError:  # the same message, arriving twice at once: the first one won
+    # one statement finds a resend (the same sender and id) and stores a new message
+    message.id = repository.add_message_once(session, message)
+    if message.id is None:
         existing = repository.find(session, sender=envelope.sender, message_id=envelope.message_id)
-        if existing is None:
-            raise
+        assert existing is not None, "a row that conflicts exists"
         return _resent(existing, digest)
-    repository.add_transition(session, message, RECEIVED, at=now, note=f"signature of {envelope.sender} verified; "
-                              f"payload valid ({len(warnings)} warning(s))")
-    repository.add_transition(session, message, QUEUED, at=now, note=f"for {envelope.receiver}")
-    session.flush()
+    repository.add_transitions(session, message.id, [
+        (RECEIVED, now, f"signature of {envelope.sender} verified; payload valid ({len(warnings)} warning(s))"),
+        (QUEUED, now, f"for {envelope.receiver}"),
+    ])
     log.info("message.received message_id=%s sender=%s receiver=%s type=%s", message.message_id, message.sender,
              message.receiver, message.document_type)
     return Accepted(message, created=True)

@@ -4,10 +4,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, insert, or_
 from sqlmodel import Session, col, func, select
 
 from services.hub.models import ACKNOWLEDGED, DELIVERED, DUE_STATES, SENDING, HubMessage, HubTransition
+from services.kernel.db import insert_once
 from services.kernel.outbox import utcnow
 
 
@@ -20,10 +21,15 @@ def add_transition(session: Session, message: HubMessage, state: str, *, note: s
     session.add(HubTransition(message_pk=message.id, state=state, note=note, at=at or utcnow()))
 
 
-def add_message(session: Session, message: HubMessage) -> HubMessage:
-    session.add(message)
-    session.flush()
-    return message
+def add_message_once(session: Session, message: HubMessage) -> int | None:
+    """Store a new message; None when one with its (sender, message_id) is there already."""
+    return insert_once(session, HubMessage.__table__, message.model_dump(exclude={"id"}))  # type: ignore[attr-defined]
+
+
+def add_transitions(session: Session, pk: int, steps: list[tuple[str, datetime, str | None]]) -> None:
+    """Write steps on a stored message's timeline (its ``state`` is set by the caller)."""
+    session.exec(insert(HubTransition).values(
+        [{"message_pk": pk, "state": state, "at": at, "note": note} for state, at, note in steps]))
 
 
 def find(session: Session, *, sender: str, message_id: str) -> HubMessage | None:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import UniqueConstraint
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from services.kernel.db import insert_once
 from services.kernel.messages.exchange import Envelope
 
 ACKNOWLEDGED = "ACKNOWLEDGED"
@@ -54,17 +54,12 @@ def add_answer_once(session: Session, envelope: Envelope) -> ReceivedAnswer | No
     """
     if envelope.in_reply_to is None:
         raise ValueError("an answer names the message it answers (in_reply_to)")
-    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table: Any = ReceivedAnswer.__table__  # type: ignore[attr-defined]
     values = {"sender": envelope.sender, "receiver": envelope.receiver, "message_id": envelope.message_id,
               "in_reply_to": envelope.in_reply_to, "conversation_id": envelope.conversation_id,
               "document_type": envelope.document_type, "payload_digest": envelope.payload_digest,
               "received_at": _utcnow()}
-    inserted = session.exec(dialect.insert(table).values(**values).on_conflict_do_nothing()
-                            .returning(table.c.id)).first()
-    if inserted is None:
-        return None
-    return session.get(ReceivedAnswer, inserted[0])
+    inserted = insert_once(session, ReceivedAnswer.__table__, values)  # type: ignore[attr-defined]
+    return None if inserted is None else session.get(ReceivedAnswer, inserted)
 
 
 def answers_to(session: Session, message_ids: Collection[str]) -> dict[str, list[ReceivedAnswer]]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
@@ -59,3 +61,14 @@ def database_is_up(engine: Engine) -> bool:
         return True
     except SQLAlchemyError:
         return False
+
+
+def insert_once(session: Session, table: Table, values: dict[str, Any]) -> int | None:
+    """Insert a row unless it breaks a unique constraint; its ``id``, or None when a row with
+    the same key was there. ``ON CONFLICT DO NOTHING``: two requests racing with the same key
+    give one row and one None, never an integrity error (PostgreSQL makes the second wait for
+    the first's transaction, then skips)."""
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.exec(dialect.insert(table).values(**values).on_conflict_do_nothing()
+                            .returning(table.c.id)).first()
+    return None if inserted is None else int(inserted[0])
