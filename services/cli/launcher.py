@@ -8,6 +8,12 @@ Ports, from ``base_port`` (8100 by default)::
 
     hub 8100   customs 8101   immigration 8102   port 8103
     nsw-jp 8111   nsw-kh 8112   nsw-la 8113   nsw-mm 8114   nsw-th 8115   nsw-vn 8116
+
+``compose_topology()`` is the same network as ``docker-compose.yml`` runs it: one container
+per component, each listening on port 8000 and reached by its service name
+(``http://nsw-vn:8000``), one PostgreSQL database each, the network directory on a shared
+volume. ``tests/deploy/test_compose.py`` holds the compose file to it.
+``python -m services.cli.launcher create-databases`` is the compose init's database step.
 """
 
 import os
@@ -26,6 +32,13 @@ from services.kernel.network import load_network, load_or_create_network, set_en
 from services.kernel.participants import PARTICIPANTS
 
 AGENCIES = ("customs", "immigration", "port")
+
+CONTAINER_PORT = 8000
+"""The port every component listens on inside its container."""
+COMPOSE_DATA_DIR = Path("/var/lib/swx")
+COMPOSE_NETWORK_FILE = Path("/network/network.json")
+COMPOSE_DATABASE_URL = "postgresql+psycopg://swx:swx@postgres:5432"
+"""The compose file's PostgreSQL service, as a server URL (each component adds its database)."""
 
 
 @dataclass(frozen=True)
@@ -68,34 +81,50 @@ def nsw_name(country: str) -> str:
 
 def topology(*, data_dir: Path, base_port: int = 8100, host: str = "127.0.0.1",
              database_url: str | None = None, database_prefix: str = "swx",
-             extra_env: Mapping[str, str] | None = None) -> list[Component]:
+             extra_env: Mapping[str, str] | None = None, network_file: Path | None = None,
+             in_containers: bool = False) -> list[Component]:
     """Every component with its environment. ``database_url``, when given, is a server URL
     to which each component's database name (``<database_prefix>_hub`` ...) is appended
-    (PostgreSQL); else SQLite files in ``data_dir``."""
-    data_dir = data_dir.resolve()
-    network_file = data_dir / "network" / "network.json"
-    urls = {"hub": f"http://{host}:{base_port}"}
-    urls.update({agency: f"http://{host}:{base_port + 1 + i}" for i, agency in enumerate(AGENCIES)})
+    (PostgreSQL); else SQLite files in ``data_dir``. The network file defaults to
+    ``data_dir/network/network.json``.
+
+    ``in_containers`` describes one container per component instead: each is reached by its
+    name on ``CONTAINER_PORT`` (``base_port`` and ``host`` do not apply), and the paths are
+    the containers' own, taken as given rather than resolved on this machine."""
+    if not in_containers:
+        data_dir = data_dir.resolve()
+        network_file = network_file.resolve() if network_file else None
+    network_file = network_file or data_dir / "network" / "network.json"
+    # name, app, environment prefix, port offset from base_port, own variables
+    layout: list[tuple[str, str, str, int, dict[str, str]]] = [
+        ("hub", "services.hub.app:create_app", "SWX_HUB_", 0, {})]
+    layout += [(agency, f"services.{agency}.app:create_app", f"SWX_{agency.upper()}_", 1 + i, {})
+               for i, agency in enumerate(AGENCIES)]
+    layout += [(nsw_name(country), "services.nsw.app:create_app", "SWX_NSW_", 11 + i, {"SWX_NSW_COUNTRY": country})
+               for i, country in enumerate(PARTICIPANTS)]
+
+    def address(name: str, offset: int) -> tuple[str, int]:
+        return (name, CONTAINER_PORT) if in_containers else (host, base_port + offset)
+
+    urls = {name: "http://{}:{}".format(*address(name, offset)) for name, _, _, offset, _ in layout}
     shared = {"SWX_NETWORK_FILE": str(network_file), "SWX_HUB_URL": urls["hub"],
               **{f"SWX_{agency.upper()}_URL": urls[agency] for agency in AGENCIES}, **(extra_env or {})}
-
-    def env(prefix: str, database: str) -> dict[str, str]:
-        values = {**shared, f"{prefix}DATA_DIR": str(data_dir)}
+    components = []
+    for name, app, prefix, offset, own in layout:
+        env = {**shared, f"{prefix}DATA_DIR": str(data_dir)}
         if database_url:
-            values[f"{prefix}DATABASE_URL"] = f"{database_url.rstrip('/')}/{database.replace('-', '_')}"
-        return values
-
-    components = [Component("hub", "services.hub.app:create_app", base_port,
-                            env("SWX_HUB_", f"{database_prefix}_hub"), host)]
-    for i, agency in enumerate(AGENCIES):
-        prefix = f"SWX_{agency.upper()}_"
-        components.append(Component(agency, f"services.{agency}.app:create_app", base_port + 1 + i,
-                                    env(prefix, f"{database_prefix}_{agency}"), host))
-    for i, country in enumerate(PARTICIPANTS):
-        name = nsw_name(country)
-        values = {**env("SWX_NSW_", f"{database_prefix}_{name}"), "SWX_NSW_COUNTRY": country}
-        components.append(Component(name, "services.nsw.app:create_app", base_port + 11 + i, values, host))
+            database = f"{database_prefix}_{name}".replace("-", "_")
+            env[f"{prefix}DATABASE_URL"] = f"{database_url.rstrip('/')}/{database}"
+        component_host, port = address(name, offset)
+        components.append(Component(name, app, port, {**env, **own}, component_host))
     return components
+
+
+def compose_topology() -> list[Component]:
+    """The network as ``docker-compose.yml`` runs it: a container per component, named as
+    the component, PostgreSQL for every database, the network directory on a volume."""
+    return topology(data_dir=COMPOSE_DATA_DIR, network_file=COMPOSE_NETWORK_FILE,
+                    database_url=COMPOSE_DATABASE_URL, in_containers=True)
 
 
 def endpoints(components: list[Component]) -> dict[str, str]:
@@ -104,11 +133,13 @@ def endpoints(components: list[Component]) -> dict[str, str]:
     return {country: by_name[nsw_name(country)].url for country in PARTICIPANTS}
 
 
-def create_databases(components: list[Component]) -> None:
-    """Create each component's PostgreSQL database when it does not exist yet."""
+def create_databases(components: list[Component]) -> list[str]:
+    """Create each component's PostgreSQL database when it does not exist yet; the names of
+    those created."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    created = []
     for component in components:
         url = next((v for k, v in component.env.items() if k.endswith("_DATABASE_URL")), None)
         if url is None or not url.startswith("postgresql"):
@@ -121,8 +152,10 @@ def create_databases(components: list[Component]) -> None:
                                             {"name": target.database}).first()
                 if exists is None:
                     connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+                    created.append(str(target.database))
         finally:
             admin.dispose()
+    return created
 
 
 @dataclass
@@ -210,3 +243,22 @@ class LocalNetwork:
     def running(self, name: str) -> bool:
         process = self.processes.get(name)
         return process is not None and process.poll() is None
+
+
+def main(argv: list[str]) -> int:
+    """``python -m services.cli.launcher create-databases``: the compose init's first step,
+    every component's database created unless it exists (safe to run at every start)."""
+    if argv != ["create-databases"]:
+        print("usage: python -m services.cli.launcher create-databases", file=sys.stderr)
+        return 2
+    components = compose_topology()
+    created = set(create_databases(components))
+    for component in components:
+        url = next(v for k, v in component.env.items() if k.endswith("_DATABASE_URL"))
+        database = url.rsplit("/", 1)[-1]
+        print(f"{component.name}: database {database} {'created' if database in created else 'exists'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,42 @@
+# One image for every swx component: the hub, the agency services, the NSW endpoints, the
+# hub's extra delivery workers and the one-shot init. docker-compose.yml picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+RUN groupadd --system --gid 10001 swx \
+ && useradd --system --uid 10001 --gid swx --create-home --home-dir /home/swx --shell /usr/sbin/nologin swx
+
+WORKDIR /app
+
+# The dependencies first, from pyproject.toml alone: a change to the code does not reinstall them.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+ && pip install -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
+
+# The project in place, installed editable: the code finds the Alembic migrations, schemas/
+# and fixtures/ (the NSW watchlist, the OpenAPI examples) beside itself in /app, as in a
+# checkout. Owned by root, so the services cannot change their own code.
+COPY . .
+RUN pip install --no-deps -e . \
+ && mkdir -p /network /var/lib/swx \
+ && chown swx:swx /network /var/lib/swx
+
+# /network: the network directory (keys, tokens), a named volume the init service fills; an
+# empty volume takes this directory's owner, so the init can write it as swx.
+# /var/lib/swx: each service's data directory (its databases are in PostgreSQL).
+USER swx
+EXPOSE 8000
+
+# Every HTTP component listens on 8000 and answers /healthz (200 when its database is up);
+# slim has no curl, so Python's urllib asks.
+HEALTHCHECK --interval=5s --timeout=4s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
+
+CMD ["uvicorn", "--factory", "services.hub.app:create_app", "--host", "0.0.0.0", "--port", "8000"]
