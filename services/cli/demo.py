@@ -13,7 +13,7 @@ import httpx
 from rich.console import Console
 from rich.status import Status
 
-from services.cli.flows import FLOWS, Control, Exchange, FlowFailed, Step
+from services.cli.flows import FLOWS, Control, Exchange, FlowFailed, Step, SuspendAtHub
 from services.cli.launcher import AGENCIES, LocalNetwork, free_base_port, nsw_name
 from services.kernel.network import load_network
 from services.kernel.participants import OPERATOR, PARTICIPANTS
@@ -61,10 +61,10 @@ def _run(console: Console, data_dir: Path, base_port: int | None) -> int:
 
 
 def run_demo_against(console: Console, *, hub_url: str, network_file: Path) -> int:
-    """Run the flows against a network already running (``swx up``): the agency services
-    listen on the hub's port + 1, + 2, + 3 (as ``swx up`` starts them), the NSW endpoints
-    where the network directory says. The outage drill needs to stop VN's endpoint, which
-    only a network of the demo's own allows: it is skipped, and says so."""
+    """Run the flows against a network already running (``swx up``, docker compose): the
+    agency services listen on the hub's port + 1, + 2, + 3 (as ``swx up`` starts them), the
+    NSW endpoints where the network directory says. VN's endpoint is not the demo's to stop:
+    for the outage drill the operator suspends deliveries to VN at the hub instead."""
     try:
         network = load_network(network_file)
     except (OSError, ValueError, KeyError) as error:
@@ -100,11 +100,7 @@ def _flows(console: Console, *, tokens: dict[str, str], urls: dict[str, str], co
         for number, (title, flow) in enumerate(FLOWS, start=1):
             console.rule(f"[bold]{number}. {title}[/]")
             status.update(f"{title} ...")
-            options = {"control": control} if flow.__name__ == "outage_drill" else {}
-            if flow.__name__ == "outage_drill" and control is None:
-                console.print(f"[yellow]skipped[/]: {title}: it stops VN's endpoint, which only a network started "
-                              "by `swx demo` itself allows", soft_wrap=True)
-                continue
+            options = {"control": control or SuspendAtHub(exchange)} if flow.__name__ == "outage_drill" else {}
             try:
                 flow(exchange, **options)
                 console.print(f"[green]held[/]: {title}")

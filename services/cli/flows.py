@@ -180,11 +180,34 @@ def vessel_call(ex: Exchange) -> None:
         raise FlowFailed(f"expected customs, immigration and port-health clearances, got {clearances}")
 
 
+@dataclass
+class SuspendAtHub:
+    """Stands in for stopping an NSW endpoint when the network is not ours to stop (``swx demo
+    --url``): the operator suspends deliveries to that country at the hub, then resumes them."""
+
+    exchange: Exchange
+    stopped = "deliveries to VN suspended at the hub by the operator (VN's endpoint is not ours to stop)"
+    started = "deliveries to VN resumed"
+
+    def stop(self, *names: str) -> None:
+        for name in names:
+            self.exchange.call("POST", "hub", f"/participants/{_country(name)}/suspend", country="OPERATOR",
+                               params={"note": "swx demo: outage drill"})
+
+    def start(self, *names: str) -> None:
+        for name in names:
+            self.exchange.call("POST", "hub", f"/participants/{_country(name)}/resume", country="OPERATOR")
+
+
+def _country(component: str) -> str:
+    return component.removeprefix("nsw-").upper()
+
+
 def outage_drill(ex: Exchange, control: Control) -> None:
     """Flow 4: VN's endpoint is down; the message waits and retries, and is delivered once when VN is back."""
     flow = "4 outage VN"
     control.stop("nsw-vn")
-    ex.step(flow, "VN NSW", "endpoint stopped")
+    ex.step(flow, "VN NSW", getattr(control, "stopped", "endpoint stopped"))
     xml = DECLARATION.read_text(encoding="utf-8").replace("TH-SIAMRUB-2026-000417", f"TH-SIAMRUB-{ex.run}-OUT")
     declared = ex.call("POST", "customs", "/declarations", country="TH", expect=(201,), content=xml.encode(),
                        headers={"Content-Type": "application/xml"})
@@ -198,7 +221,7 @@ def outage_drill(ex: Exchange, control: Control) -> None:
     waiting = ex.wait("two failed attempts", retrying)
     ex.step(flow, "hub", f"WAITING_FOR_RETRY after {waiting['attempts']} attempts: {waiting['last_error']}")
     control.start("nsw-vn")
-    ex.step(flow, "VN NSW", "endpoint back")
+    ex.step(flow, "VN NSW", getattr(control, "started", "endpoint back"))
     record = ex.until_state(flow, message_id, "ACKNOWLEDGED", country="TH")
     inbox = ex.call("GET", "nsw-vn", "/inbox", country="VN", params={"sender": "TH", "limit": 1000})["items"]
     copies = [item for item in inbox if item["message_id"] == message_id]

@@ -58,6 +58,8 @@ class Claim:
     receiver: str
     payload_digest: str
     body: bytes
+    suspended: bool = False
+    """The operator suspended deliveries to the receiver: this attempt waits, like a refused connection."""
 
 
 def envelope_of(message: HubMessage) -> Envelope:
@@ -122,6 +124,7 @@ class DeliveryWorker(BackgroundLoop):
         owner = str(uuid.uuid4())
         claims: list[Claim] = []
         with session_scope(self.engine) as session:
+            suspended = repository.suspended(session)
             for message in repository.claim_due(session, limit=limit, now=now):
                 again = message.state == SENDING
                 message.attempts += 1
@@ -133,7 +136,8 @@ class DeliveryWorker(BackgroundLoop):
                 body = canonical.json_text(envelope_of(message)).encode("utf-8")
                 claims.append(Claim(pk=message.id, lease_owner=owner, message_id=message.message_id,
                                     sender=message.sender, receiver=message.receiver,
-                                    payload_digest=message.payload_digest, body=body))
+                                    payload_digest=message.payload_digest, body=body,
+                                    suspended=message.receiver in suspended))
         return claims
 
     async def deliver(self, claim: Claim) -> None:
@@ -144,6 +148,8 @@ class DeliveryWorker(BackgroundLoop):
             log.exception("delivery.record_failed message_id=%s", claim.message_id)
 
     async def send(self, claim: Claim) -> Answer:
+        if claim.suspended:
+            return Answer.transient(f"deliveries to {claim.receiver} are suspended by the operator")
         participant = self.network.participants.get(claim.receiver)
         if participant is None or not participant.endpoint:
             return Answer.transient(f"the network directory has no endpoint for {claim.receiver}")

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
 from services.hub import intake, repository, views
-from services.hub.models import QUEUED, REPLAYABLE, STATES, HubMessage
+from services.hub.models import QUEUED, REPLAYABLE, STATES, HubMessage, HubSuspension
 from services.kernel.network import HUB, Network
 from services.kernel.outbox import utcnow
 from services.kernel.web.bodies import DocumentBody
@@ -79,10 +79,44 @@ def replay_message(request: Request, caller: CallerDep, session: SessionDep, mes
 
 
 @router.get("/participants", tags=["directory"], summary="The network directory (without credentials)")
-def participants(request: Request, caller: CallerDep) -> dict[str, Any]:
-    """Every participant's endpoint, accepted document types and public key (JWK)."""
+def participants(request: Request, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+    """Every participant's endpoint, accepted document types and public key (JWK), and
+    whether the operator suspended deliveries to it."""
     network: Network = request.app.state.network
-    return {"participants": [p.as_entry() for p in network.participants.values()]}
+    suspended = repository.suspended(session)
+    return {"participants": [{**p.as_entry(), "suspended": _suspension(suspended.get(p.country))}
+                             for p in network.participants.values()]}
+
+
+@router.post("/participants/{country}/suspend", tags=["directory"],
+             summary="Hold deliveries to a participant (operator): its messages wait and retry")
+def suspend_participant(request: Request, caller: CallerDep, session: SessionDep, country: str,
+                        note: Annotated[str | None, Query(max_length=1024)] = None) -> dict[str, Any]:
+    """Take a participant out of delivery, e.g. for maintenance of its endpoint."""
+    _operator_on(request, caller, country)
+    row = repository.suspend(session, country, note=note)
+    return {"country": country, "suspended": _suspension(row)}
+
+
+@router.post("/participants/{country}/resume", tags=["directory"],
+             summary="Deliver to a suspended participant again (operator)")
+def resume_participant(request: Request, caller: CallerDep, session: SessionDep, country: str) -> JSONResponse:
+    """Lift a suspension; waiting messages go at their next attempt."""
+    _operator_on(request, caller, country)
+    was = repository.resume(session, country)
+    return JSONResponse({"country": country, "suspended": None, "was_suspended": was},
+                        background=_wake_worker(request))
+
+
+def _operator_on(request: Request, caller: Caller, country: str) -> None:
+    if not caller.is_operator:
+        raise Forbidden("only the network operator may suspend or resume deliveries")
+    if country not in request.app.state.network.participants:
+        raise NotFound(f"{country} is not a participant of this network")
+
+
+def _suspension(row: HubSuspension | None) -> dict[str, Any] | None:
+    return None if row is None else {"since": row.since.isoformat(), "note": row.note}
 
 
 def _wake_worker(request: Request) -> BackgroundTask:

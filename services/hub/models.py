@@ -62,3 +62,14 @@ class HubTransition(SQLModel, table=True):
     state: str = Field(max_length=20)
     at: datetime = Field(default_factory=utcnow)
     note: str | None = Field(default=None, max_length=2048)
+
+
+class HubSuspension(SQLModel, table=True):
+    """A participant the operator took out of delivery (maintenance, an incident): messages
+    for it wait and retry as if its endpoint were down, until it is resumed."""
+
+    __tablename__ = "hub_suspension"
+
+    country: str = Field(primary_key=True, max_length=2)
+    since: datetime = Field(default_factory=utcnow)
+    note: str | None = Field(default=None, max_length=1024)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, insert, or_
 from sqlmodel import Session, col, func, select
 
-from services.hub.models import ACKNOWLEDGED, DELIVERED, DUE_STATES, SENDING, HubMessage, HubTransition
+from services.hub.models import ACKNOWLEDGED, DELIVERED, DUE_STATES, SENDING, HubMessage, HubSuspension, HubTransition
 from services.kernel.db import insert_once
 from services.kernel.outbox import utcnow
 
@@ -124,3 +124,27 @@ def count_by_link(session: Session) -> list[tuple[str, str, str, int]]:
     statement = (select(HubMessage.sender, HubMessage.receiver, HubMessage.state, func.count())
                  .group_by(col(HubMessage.sender), col(HubMessage.receiver), col(HubMessage.state)))
     return [(s, r, st, int(n)) for s, r, st, n in session.exec(statement)]
+
+
+def suspended(session: Session) -> dict[str, HubSuspension]:
+    """The participants out of delivery, by country."""
+    return {row.country: row for row in session.exec(select(HubSuspension))}
+
+
+def suspend(session: Session, country: str, *, note: str | None) -> HubSuspension:
+    row = session.get(HubSuspension, country)
+    if row is None:
+        row = HubSuspension(country=country, note=note)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def resume(session: Session, country: str) -> bool:
+    """Take the suspension off; False when there was none."""
+    row = session.get(HubSuspension, country)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True

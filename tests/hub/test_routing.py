@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from services.hub.app import create_app
 from services.kernel import canonical
 from services.kernel.messages.exchange import Envelope, Receipt
 from services.kernel.signing import verify
@@ -200,3 +201,32 @@ def test_metrics_count_messages_by_link_and_state(
     eventually(lambda: _state(client, auth, sent.message_id) == "DELIVERED", what="delivery")
     metrics = client.get("/metrics").text
     assert 'swx_hub_messages{receiver="VN",sender="TH",state="DELIVERED"} 1.0' in metrics
+
+
+def test_suspended_receiver_waits_until_the_operator_resumes_it(
+    settings: Any, envelope: Callable[..., Envelope], receivers: ReceiverStandIn,
+    auth: Callable[[str], dict[str, str]], eventually: Callable[..., None],
+) -> None:
+    patient = settings.model_copy(update={"max_attempts": 1000})
+    with TestClient(create_app(patient, delivery_client=receivers.client())) as client:
+        assert client.post("/participants/VN/suspend", headers=auth("TH")).status_code == 403
+        assert client.post("/participants/XX/suspend", headers=auth("OPERATOR")).status_code == 404
+        suspended = client.post("/participants/VN/suspend", params={"note": "maintenance"},
+                                headers=auth("OPERATOR"))
+        assert suspended.json()["suspended"]["note"] == "maintenance"
+        listed = {p["country"]: p for p in client.get("/participants", headers=auth("TH")).json()["participants"]}
+        assert listed["VN"]["suspended"] is not None
+        assert listed["JP"]["suspended"] is None
+        sent = envelope()
+        answer = client.post("/messages", content=canonical.json_text(sent).encode(), headers={
+            **auth("TH"), "Content-Type": "application/json"})
+        assert answer.status_code == 202
+        eventually(lambda: client.get(f"/messages/{sent.message_id}", headers=auth("TH")).json()["attempts"] >= 2,
+                   what="attempts while VN is suspended")
+        record = client.get(f"/messages/{sent.message_id}", headers=auth("TH")).json()
+        assert record["state"] in ("WAITING_FOR_RETRY", "SENDING")
+        assert "suspended by the operator" in record["last_error"]
+        assert receivers.delivered == []
+        assert client.post("/participants/VN/resume", headers=auth("OPERATOR")).json()["was_suspended"] is True
+        eventually(lambda: _state(client, auth, sent.message_id) == "DELIVERED", what="delivery after resume")
+    assert [d["message_id"] for d in receivers.delivered] == [sent.message_id]

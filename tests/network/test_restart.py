@@ -46,8 +46,8 @@ def test_swx_up_serves_swx_demo_url_and_stops_everything_on_ctrl_c(tmp_path: Pat
             cwd=PROJECT, capture_output=True, text=True, timeout=180,
             env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "TERM": "dumb"})
         assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
-        assert demo.stdout.count("held:") == 3
-        assert "skipped: Outage drill" in demo.stdout
+        assert demo.stdout.count("held:") == 4
+        assert "suspended at the hub" in demo.stdout
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
     finally:
