@@ -122,11 +122,18 @@ def export_with_origin(ex: Exchange) -> None:
     for message in (acdd, form_d):
         record = ex.until_state(flow, message["message_id"], "ACKNOWLEDGED", country="TH")
         ex.step(flow, "VN NSW", f"receipt {record['receipt']['receipt_id']} signed by {record['receipt']['receiver']}")
-    outcome = ex.wait("the customs response on the TH declaration", lambda: ex.call(
-        "GET", "customs", f"/declarations/{mrn}", country="TH").get("outcome"))
-    ex.step(flow, "TH customs", f"VN customs response {outcome['response_id']}: {outcome['function']}"
-                                + (f" - {outcome['remarks']}" if outcome.get("remarks") else ""))
-    shown = ex.call("GET", "customs", f"/declarations/{mrn}", country="TH")
+
+    def answered() -> dict[str, Any] | None:
+        shown: dict[str, Any] = ex.call("GET", "customs", f"/declarations/{mrn}", country="TH")
+        done = shown.get("outcome") and all(c.get("outcome") for c in shown["certificates_of_origin"])
+        return shown if done else None
+
+    shown = ex.wait("VN's customs responses on the TH declaration and its e-Form D", answered)
+    certificates = [("e-Form D", c["outcome"]) for c in shown["certificates_of_origin"]]
+    for what, outcome in [("ACDD", shown["outcome"]), *certificates]:
+        ex.step(flow, "TH customs", f"VN customs response {outcome['response_id']} to the {what}: "
+                                    f"{outcome['function']}" + (f" - {outcome['remarks']}" if outcome.get("remarks")
+                                                                else ""))
     states = {m["document_type"]: m["state"] for m in shown["messages"]}
     if states.get("customs.acdd/1.0") != "ACKNOWLEDGED":
         raise FlowFailed(f"the TH declaration shows its ACDD as {states.get('customs.acdd/1.0')}")
@@ -188,6 +195,8 @@ class SuspendAtHub:
     exchange: Exchange
     stopped = "deliveries to VN suspended at the hub by the operator (VN's endpoint is not ours to stop)"
     started = "deliveries to VN resumed"
+    holds_messages = True
+    """Messages for VN wait at the hub unattempted (no failed attempts to show)."""
 
     def stop(self, *names: str) -> None:
         for name in names:
@@ -218,8 +227,16 @@ def outage_drill(ex: Exchange, control: Control) -> None:
         record = ex.hub_message(message_id, country="TH")
         return record if record and record["attempts"] >= 2 and record["state"] == "WAITING_FOR_RETRY" else None
 
-    waiting = ex.wait("two failed attempts", retrying)
-    ex.step(flow, "hub", f"WAITING_FOR_RETRY after {waiting['attempts']} attempts: {waiting['last_error']}")
+    def held() -> dict[str, Any] | None:
+        record = ex.hub_message(message_id, country="TH")
+        return record if record and record["state"] == "QUEUED" else None
+
+    if getattr(control, "holds_messages", False):
+        waiting = ex.wait("the ACDD to be held at the hub", held)
+        ex.step(flow, "hub", f"QUEUED and held while VN is suspended ({waiting['attempts']} attempts spent)")
+    else:
+        waiting = ex.wait("two failed attempts", retrying)
+        ex.step(flow, "hub", f"WAITING_FOR_RETRY after {waiting['attempts']} attempts: {waiting['last_error']}")
     control.start("nsw-vn")
     ex.step(flow, "VN NSW", getattr(control, "started", "endpoint back"))
     record = ex.until_state(flow, message_id, "ACKNOWLEDGED", country="TH")

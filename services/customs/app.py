@@ -9,23 +9,25 @@ import httpx
 from fastapi import FastAPI
 from sqlmodel import Session
 
+from services.customs.answers import record_customs_answer
 from services.customs.certificate_endpoints import router as certificate_router
 from services.customs.config import CustomsSettings
 from services.customs.endpoints import router as declaration_router
-from services.customs.service import record_response
 from services.kernel.messages.customs import Response
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.types import Document
+from services.kernel.outbox import OutboxMessage
 from services.kernel.web.answers import answers_router
 from services.kernel.web.service import create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def _record_customs_response(session: Session, document: Document, envelope: Envelope) -> object:
-    """The importing customs answered one of ``envelope.receiver``'s declarations."""
+def _record_customs_response(session: Session, document: Document, envelope: Envelope,
+                             answered: OutboxMessage) -> None:
+    """The importing customs answered one of ``envelope.receiver``'s ACDDs or certificates."""
     assert isinstance(document, Response)
-    return record_response(session, response=document, for_country=envelope.receiver)
+    record_customs_answer(session, response=document, for_country=envelope.receiver, answered=answered)
 
 
 def create_app(settings: CustomsSettings | None = None, *, hub_client: httpx.AsyncClient | None = None) -> FastAPI:

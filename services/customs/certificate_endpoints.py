@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from services.customs import certificates
+from services.customs.answers import certificate_outcome
 from services.customs.endpoints import XML_OR_JSON
 from services.customs.models import CertificateRecord
 from services.kernel import canonical
@@ -30,6 +31,7 @@ def certificate_resource(session: Session, record: CertificateRecord) -> dict[st
         {"mrn": record.declaration_mrn, "href": f"/declarations/{record.declaration_mrn}"},
         "received_at": record.received_at.isoformat(),
         "messages": message_summaries(session, certificates.subject_of(record.id)),
+        "outcome": certificate_outcome(record),
         "certificate": canonical.json_data(certificates.certificate_document(record)),
     }
 

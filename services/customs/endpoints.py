@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from services.customs import repository, service
+from services.customs.answers import certificate_outcome
 from services.customs.certificates import subject_of as certificate_subject
 from services.customs.models import DeclarationRecord
 from services.kernel import canonical
@@ -45,7 +46,7 @@ def declaration_resource(session: Session, record: DeclarationRecord) -> dict[st
         "certificates_of_origin": [
             {"id": c.id, "reference_id": c.reference_id, "form_type": c.form_type, "import_country": c.import_country,
              "messages": message_summaries(session, certificate_subject(c.id)),
-             "href": f"/certificates-of-origin/{c.id}"}
+             "outcome": certificate_outcome(c), "href": f"/certificates-of-origin/{c.id}"}
             for c in repository.certificates_for(session, record.mrn)],
         "outcome": service.outcome_of(record),
         "declaration": canonical.json_data(service.declaration_document(record)),

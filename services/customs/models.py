@@ -53,5 +53,7 @@ class CertificateRecord(SQLModel, table=True):
     import_country: str = Field(index=True, max_length=2)
     declaration_mrn: str | None = Field(default=None, foreign_key="declaration.mrn", index=True, max_length=18)
     content_digest: str = Field(max_length=64)
+    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True),
+                                description="the importing customs' latest response to the certificate, as JSON")
     document: str = Field(sa_column=Column(Text, nullable=False), description="canonical JSON")
     received_at: datetime = Field(default_factory=utcnow)

@@ -170,7 +170,7 @@ def record_response(session: Session, *, response: Response, for_country: str) -
     if previous is not None and previous["response_id"] == response.ID:
         return record
     function = RESPONSE_FUNCTIONS[response.FunctionCode]
-    record.outcome = json.dumps(_outcome(response, function))
+    record.outcome = json.dumps(outcome_entry(response))
     session.add(record)
     repository.add_event(session, DeclarationEvent(mrn=record.mrn, status=f"response:{function}",
                                                    note=f"customs response {response.ID}"))
@@ -178,7 +178,9 @@ def record_response(session: Session, *, response: Response, for_country: str) -
     return record
 
 
-def _outcome(response: Response, function: str) -> dict[str, Any]:
+def outcome_entry(response: Response) -> dict[str, Any]:
+    """How a record keeps the customs response that answered it."""
+    function = RESPONSE_FUNCTIONS[response.FunctionCode]
     return {
         "response_id": response.ID, "function_code": response.FunctionCode, "function": function,
         "issued_at": response.IssueDateTime.isoformat(), "issuing_office": response.IssuingOfficeID,

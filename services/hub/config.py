@@ -12,13 +12,14 @@ class HubSettings(ServiceSettings):
     run_worker: bool = Field(default=True, description="deliver from inside the hub process (off when only "
                                                        "separate `swx hub-worker` processes deliver)")
     delivery_timeout: float = Field(default=10.0, gt=0, description="seconds to wait for a receiver's answer")
-    max_attempts: int = Field(default=12, ge=1, description="delivery attempts before a message is FAILED")
+    max_attempts: int = Field(default=100, ge=1, description="delivery attempts before a message is FAILED (with "
+                                                             "the default backoff, hours of outage)")
     max_age: float = Field(default=24 * 3600.0, gt=0, description="seconds after which a message still not "
                                                                   "delivered is FAILED")
     lease: float = Field(default=30.0, gt=0, description="seconds a worker owns a message it is sending; a "
                                                           "message left SENDING longer (a crash) is taken up again")
     retry_base: float = Field(default=0.5, gt=0, description="first retry delay bound, in seconds")
-    retry_cap: float = Field(default=60.0, gt=0, description="largest retry delay bound, in seconds")
+    retry_cap: float = Field(default=300.0, gt=0, description="largest retry delay bound, in seconds")
     concurrency: int = Field(default=64, ge=1, description="deliveries in flight per worker")
     poll_interval: float = Field(default=0.5, gt=0, description="seconds between looks for due messages "
                                                                 "when nothing woke the worker")

@@ -58,8 +58,6 @@ class Claim:
     receiver: str
     payload_digest: str
     body: bytes
-    suspended: bool = False
-    """The operator suspended deliveries to the receiver: this attempt waits, like a refused connection."""
 
 
 def envelope_of(message: HubMessage) -> Envelope:
@@ -124,7 +122,6 @@ class DeliveryWorker(BackgroundLoop):
         owner = str(uuid.uuid4())
         claims: list[Claim] = []
         with session_scope(self.engine) as session:
-            suspended = repository.suspended(session)
             for message in repository.claim_due(session, limit=limit, now=now):
                 again = message.state == SENDING
                 message.attempts += 1
@@ -136,8 +133,7 @@ class DeliveryWorker(BackgroundLoop):
                 body = canonical.json_text(envelope_of(message)).encode("utf-8")
                 claims.append(Claim(pk=message.id, lease_owner=owner, message_id=message.message_id,
                                     sender=message.sender, receiver=message.receiver,
-                                    payload_digest=message.payload_digest, body=body,
-                                    suspended=message.receiver in suspended))
+                                    payload_digest=message.payload_digest, body=body))
         return claims
 
     async def deliver(self, claim: Claim) -> None:
@@ -148,8 +144,6 @@ class DeliveryWorker(BackgroundLoop):
             log.exception("delivery.record_failed message_id=%s", claim.message_id)
 
     async def send(self, claim: Claim) -> Answer:
-        if claim.suspended:
-            return Answer.transient(f"deliveries to {claim.receiver} are suspended by the operator")
         participant = self.network.participants.get(claim.receiver)
         if participant is None or not participant.endpoint:
             return Answer.transient(f"the network directory has no endpoint for {claim.receiver}")
@@ -180,7 +174,7 @@ class DeliveryWorker(BackgroundLoop):
                 log.warning("message.rejected message_id=%s receiver=%s reason=%s", message.message_id,
                             message.receiver, answer.reason)
             elif (message.attempts >= self.settings.max_attempts
-                  or (now - message.received_at).total_seconds() >= self.settings.max_age):
+                  or (now - (message.queued_at or message.received_at)).total_seconds() >= self.settings.max_age):
                 message.last_error = answer.reason
                 repository.add_transition(session, message, FAILED, at=now,
                                           note=f"gave up after {message.attempts} attempt(s): {answer.reason}")

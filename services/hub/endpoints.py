@@ -8,7 +8,7 @@ from starlette.background import BackgroundTask
 
 from services.hub import intake, repository, views
 from services.hub.models import QUEUED, REPLAYABLE, STATES, HubMessage, HubSuspension
-from services.kernel.network import HUB, Network
+from services.kernel.network import Network
 from services.kernel.outbox import utcnow
 from services.kernel.web.bodies import DocumentBody
 from services.kernel.web.identity import Caller, CallerDep
@@ -61,18 +61,21 @@ def list_messages(
     return {"items": [views.summary(m) for m in messages], "total": total, "limit": limit, "offset": offset}
 
 
-@router.post("/messages/{message_id}/replay", summary="Queue a FAILED or REJECTED message again (operator)")
+@router.post("/messages/{message_id}/replay", summary="Queue a FAILED message again (operator)")
 def replay_message(request: Request, caller: CallerDep, session: SessionDep, message_id: str,
                    sender: CountryQuery = None) -> JSONResponse:
     """Deliver a dead letter again, under the same message_id."""
     if not caller.is_operator:
         raise Forbidden("only the network operator may replay messages")
-    message = _visible(session, caller, message_id, sender)
-    if message.state not in REPLAYABLE:
-        raise Conflict(f"message {message_id} is {message.state}; only {' or '.join(REPLAYABLE)} messages are "
-                       "replayed")
+    found = _visible(session, caller, message_id, sender)
+    assert found.id is not None
+    message = repository.for_replay(session, found.id)
+    if message is None or message.state not in REPLAYABLE:
+        state = message.state if message is not None else "gone"
+        raise Conflict(f"message {message_id} is {state}; only {' or '.join(REPLAYABLE)} messages are replayed")
     now = utcnow()
-    message.attempts, message.next_attempt_at, message.last_error = 0, now, None
+    message.attempts, message.next_attempt_at, message.last_error, message.queued_at = 0, now, None, now
+    message.receipt = message.error_signal = None
     repository.add_transition(session, message, QUEUED, at=now, note=f"replayed by the operator after {message.state}")
     session.flush()
     return JSONResponse(views.record(session, message), background=_wake_worker(request))
@@ -134,7 +137,7 @@ def _visible(session: SessionDep, caller: Caller, message_id: str, sender: str |
     found = repository.by_message_id(session, message_id)
     if sender is not None:
         found = [m for m in found if m.sender == sender]
-    if not (caller.is_operator or caller.country == HUB):
+    if not caller.is_operator:  # nor the hub's own token, which every NSW endpoint holds
         found = [m for m in found if caller.country in (m.sender, m.receiver)]
     if not found:
         raise NotFound(f"no message {message_id} that you sent or receive")

@@ -15,7 +15,9 @@ STATES = (RECEIVED, QUEUED, SENDING, WAITING_FOR_RETRY, DELIVERED, ACKNOWLEDGED,
 DUE_STATES = (QUEUED, WAITING_FOR_RETRY)
 """States a delivery worker takes up when ``next_attempt_at`` has come (and ``SENDING``
 when its lease has run out)."""
-REPLAYABLE = (FAILED, REJECTED)
+REPLAYABLE = (FAILED,)
+"""A dead letter is replayed; a REJECTED message is not: its receiver refused that very
+envelope for good, and answers a resend with the same refusal."""
 
 
 class HubMessage(SQLModel, table=True):
@@ -41,6 +43,8 @@ class HubMessage(SQLModel, table=True):
                                                               "from another message under the same id")
     findings: str | None = Field(default=None, sa_column=Column(Text), description="warnings, as JSON")
     received_at: datetime = Field(default_factory=utcnow)
+    queued_at: datetime | None = Field(default=None, description="when an operator last replayed it: its age "
+                                                                 "for max_age counts from then")
     state: str = Field(default=QUEUED, max_length=20)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
@@ -66,7 +70,7 @@ class HubTransition(SQLModel, table=True):
 
 class HubSuspension(SQLModel, table=True):
     """A participant the operator took out of delivery (maintenance, an incident): messages
-    for it wait and retry as if its endpoint were down, until it is resumed."""
+    for it wait, unclaimed and without spending attempts, until it is resumed."""
 
     __tablename__ = "hub_suspension"
 

@@ -81,7 +81,7 @@ def _error_signal(body: Any, *, status: int, claim: "Claim", network: Network) -
         verify(signal, public_key_for=network.public_key_for)
     except (ValidationError, SignatureInvalid):
         return Answer.transient(f"{claim.receiver} answered {status} with an error signal that does not verify")
-    if (signal.message_id, signal.receiver) != (claim.message_id, claim.receiver):
+    if (signal.message_id, signal.sender, signal.receiver) != (claim.message_id, claim.sender, claim.receiver):
         return Answer.transient(f"{claim.receiver} answered {status} with an error signal for another message")
     if signal.category != "permanent":
         return Answer.transient(f"{claim.receiver}: {signal.code}: {signal.description}")

@@ -75,11 +75,14 @@ def has_delivered_reply(session: Session, message: HubMessage) -> bool:
 
 
 def claim_due(session: Session, *, limit: int, now: datetime) -> list[HubMessage]:
-    """Lock up to ``limit`` messages due for delivery. On PostgreSQL other workers skip the
-    locked rows (``FOR UPDATE SKIP LOCKED``); SQLite has one writer, so one worker."""
+    """Lock up to ``limit`` messages due for delivery, none for a suspended receiver. On
+    PostgreSQL other workers skip the locked rows (``FOR UPDATE SKIP LOCKED``); SQLite has one
+    writer, so one worker."""
     due = or_(and_(col(HubMessage.state).in_(DUE_STATES), col(HubMessage.next_attempt_at) <= now),
               and_(col(HubMessage.state) == SENDING, col(HubMessage.lease_until) < now))
-    statement = (select(HubMessage).where(due).order_by(col(HubMessage.next_attempt_at), col(HubMessage.id))
+    held_back = select(HubSuspension.country).scalar_subquery()
+    statement = (select(HubMessage).where(due, col(HubMessage.receiver).not_in(held_back))
+                 .order_by(col(HubMessage.next_attempt_at), col(HubMessage.id))
                  .limit(limit).with_for_update(skip_locked=True))
     return list(session.exec(statement))
 
@@ -148,3 +151,8 @@ def resume(session: Session, country: str) -> bool:
     session.delete(row)
     session.flush()
     return True
+
+
+def for_replay(session: Session, pk: int) -> HubMessage | None:
+    """The message, locked: a replay and a worker never both change it."""
+    return session.exec(select(HubMessage).where(HubMessage.id == pk).with_for_update()).first()

@@ -16,13 +16,14 @@ from services.immigration.endpoints import router
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.immigration import APIResponse
 from services.kernel.messages.types import Document
+from services.kernel.outbox import OutboxMessage
 from services.kernel.web.answers import answers_router
 from services.kernel.web.service import create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def _record_api_response(session: Session, document: Document, envelope: Envelope) -> object:
+def _record_api_response(session: Session, document: Document, envelope: Envelope, answered: OutboxMessage) -> object:
     """The arrival country's board / no-board / refer for a manifest ``envelope.receiver`` sent."""
     assert isinstance(document, APIResponse)
     return record_api_response(session, response=document, for_country=envelope.receiver,

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.port import Clearance
 from services.kernel.messages.types import Document
+from services.kernel.outbox import OutboxMessage
 from services.kernel.web.answers import answers_router
 from services.kernel.web.service import create_service_app
 from services.port.config import PortSettings
@@ -21,10 +22,10 @@ from services.port.service import record_clearance
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def _record_clearance(session: Session, document: Document, envelope: Envelope) -> object:
+def _record_clearance(session: Session, document: Document, envelope: Envelope, answered: OutboxMessage) -> object:
     """The port country's agencies decided on a call ``envelope.receiver``'s agent made."""
     assert isinstance(document, Clearance)
-    return record_clearance(session, clearance=document, submitter=envelope.receiver)
+    return record_clearance(session, clearance=document, submitter=envelope.receiver, answered_subject=answered.subject)
 
 
 def create_app(settings: PortSettings | None = None, *, hub_client: httpx.AsyncClient | None = None) -> FastAPI:

@@ -12,6 +12,7 @@ from services.kernel import canonical, outbox
 from services.kernel.messages.port import Clearance, VesselCall
 from services.kernel.network import PARTICIPANTS
 from services.kernel.registry import REGISTRY
+from services.kernel.web.answers import answer_not_for_message
 from services.kernel.web.identity import Caller
 from services.kernel.web.problems import Conflict, Forbidden, NotFound
 from services.port import repository
@@ -88,15 +89,20 @@ def visible_vessel_call(session: Session, *, caller: Caller, call_id: str) -> Ve
     return record
 
 
-def record_clearance(session: Session, *, clearance: Clearance, submitter: str) -> list[ClearanceRecord]:
+def record_clearance(session: Session, *, clearance: Clearance, submitter: str,
+                     answered_subject: str | None = None) -> list[ClearanceRecord]:
     """Keep each agency's decision from a ``port.clearance`` answering a call ``submitter`` made.
 
-    The clearance names the call by the agent's own reference (VesselCall/ID).
+    The clearance names the call by the agent's own reference (VesselCall/ID); when the
+    answered message is known (``answered_subject``), the call must be the one it carried.
     """
     record = repository.find_by_reference(session, submitter=submitter, call_reference=clearance.VesselCallID)
     if record is None:
         raise NotFound(f"the clearance answers vessel call {clearance.VesselCallID} of {submitter}, "
                        "which is not known here")
+    if answered_subject is not None and answered_subject != f"vessel-call:{record.id}":
+        raise answer_not_for_message(f"the clearance names vessel call {clearance.VesselCallID}, but the message "
+                                     f"it answers was about {answered_subject}")
     return [repository.add_clearance(session, ClearanceRecord(
         vessel_call_id=record.id, agency=decision.AgencyCode, decision=decision.DecisionCode,
         decided_at=decision.DecisionDateTime, officer=decision.OfficerName, remarks=decision.Remarks,

@@ -205,14 +205,15 @@ def test_payload_not_of_the_named_type_is_refused(
     assert refused.json()["errors"][0]["layer"] in ("schema", "rules")
 
 
-def test_answer_to_an_unknown_declaration_is_not_found_and_leaves_no_trace(
+def test_answer_naming_an_unknown_declaration_is_refused_and_leaves_no_trace(
     client: TestClient, tokens: dict[str, str], exported: tuple[str, dict[str, Any]], make_answer: MakeAnswer,
     post: PostAnswer,
 ) -> None:
     mrn, acdd = exported
     stray = make_answer(acdd, _response("26TH0000000000000X"))
     refused = post(stray)
-    assert refused.status_code == 404, refused.text
+    assert refused.status_code == 422, refused.text  # it replies to the ACDD of another declaration
+    assert _codes(refused) == ["ANSWER_NOT_FOR_MESSAGE"]
     assert refused.headers["content-type"] == "application/problem+json"
     assert _declaration(client, tokens, mrn)["messages"][0]["answer"] is None
     corrected = make_answer(acdd, _response(mrn), message_id=stray.message_id)
@@ -242,3 +243,46 @@ def test_a_racing_second_insert_of_one_answer_is_skipped(
         assert add_answer_once(session, answer) is None  # ON CONFLICT DO NOTHING, no integrity error
         assert [a.message_id for a in answers_to(session, [acdd["message_id"]])[acdd["message_id"]]] == [
             answer.message_id]
+
+
+def test_an_answer_naming_another_declaration_is_refused(
+    client: TestClient, tokens: dict[str, str], exported: tuple[str, dict[str, Any]], make_answer: MakeAnswer,
+    post: PostAnswer, hub: Any, eventually: Callable[..., None],
+) -> None:
+    mrn, acdd = exported
+    other = load(TH_EXPORT) | {"FunctionalReferenceID": "TH-SIAMRUB-2026-OTHER"}
+    lodged = client.post("/declarations", content=json.dumps(other).encode(), headers=auth(tokens["TH"]))
+    assert lodged.status_code == 201, lodged.text
+    other_mrn = lodged.json()["mrn"]
+    # VN answers the first declaration's ACDD, but its payload names the second declaration
+    refused = post(make_answer(acdd, _response(other_mrn)))
+    assert refused.status_code == 422, refused.text
+    assert _codes(refused) == ["ANSWER_NOT_FOR_MESSAGE"]
+    assert _declaration(client, tokens, other_mrn)["outcome"] is None
+    assert _declaration(client, tokens, mrn)["outcome"] is None
+
+
+def test_a_certificate_answer_is_kept_on_the_certificate_beside_the_acdd_answer(
+    client: TestClient, tokens: dict[str, str], exported: tuple[str, dict[str, Any]], make_answer: MakeAnswer,
+    post: PostAnswer, hub: Any, eventually: Callable[..., None],
+) -> None:
+    mrn, acdd = exported
+    certificate = load(FIXTURES / "customs.certificate-of-origin" / "valid" /
+                       "atiga-form-d-th-to-vn-natural-rubber.json")
+    certificate["DeclarationID"] = mrn
+    issued = client.post("/certificates-of-origin", content=json.dumps(certificate).encode(),
+                         headers=auth(tokens["TH"]))
+    assert issued.status_code == 201, issued.text
+    eventually(lambda: len(hub.received) == 2, what="the certificate to reach the hub")
+    form_d = hub.received[1]
+    refusal = _response(mrn, ID="VN-02CI-RES-2026-0118300", FunctionCode="03",
+                        Error=[{"ValidationCode": "CO_ORIGIN_CRITERION", "Description": "WO does not fit HS 40"}])
+    assert post(make_answer(form_d, refusal)).status_code == 201
+    assert post(make_answer(acdd, _response(mrn))).status_code == 201  # the ACDD's answer comes last
+    body = _declaration(client, tokens, mrn)
+    assert body["outcome"]["function"] == "received"
+    [shown] = body["certificates_of_origin"]
+    assert (shown["outcome"]["function"], shown["outcome"]["errors"][0]["code"]) == ("rejected", "CO_ORIGIN_CRITERION")
+    assert "certificate:rejected" in [h["status"] for h in body["history"]]
+    direct = client.get(f"/certificates-of-origin/{shown['id']}", headers=auth(tokens["TH"])).json()
+    assert direct["outcome"]["response_id"] == "VN-02CI-RES-2026-0118300"

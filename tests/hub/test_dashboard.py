@@ -75,7 +75,7 @@ def test_the_dashboard_api_needs_a_token(client: TestClient, path: str) -> None:
 def test_only_the_operator_may_replay(client: TestClient, auth: Auth) -> None:
     operator = client.get("/dashboard/api/session", headers=auth("OPERATOR")).json()
     assert (operator["operator"], operator["may_replay"]) == (True, True)
-    assert operator["replayable_states"] == ["FAILED", "REJECTED"]
+    assert operator["replayable_states"] == ["FAILED"]
     thailand = client.get("/dashboard/api/session", headers=auth("TH")).json()
     assert (thailand["country"], thailand["name"], thailand["may_replay"]) == ("TH", "Thailand", False)
 

@@ -5,10 +5,13 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
-from services.hub.app import create_app
+from services.hub import repository
 from services.kernel import canonical
+from services.kernel.db import make_engine
 from services.kernel.messages.exchange import Envelope, Receipt
+from services.kernel.outbox import utcnow
 from services.kernel.signing import verify
 from tests.hub.conftest import FIXTURES, ReceiverStandIn
 
@@ -149,6 +152,8 @@ def test_permanent_error_signal_rejects_the_message(
     record = client.get(f"/messages/{sent.message_id}", headers=auth("TH")).json()
     assert record["error_signal"]["code"] == "DOCUMENT_TYPE_NOT_ACCEPTED"
     assert record["attempts"] == 1
+    # the receiver refused this envelope for good and would refuse it again: no replay
+    assert client.post(f"/messages/{sent.message_id}/replay", headers=auth("OPERATOR")).status_code == 409
 
 
 def test_business_answer_acknowledges_the_original(
@@ -172,11 +177,15 @@ def test_business_answer_acknowledges_the_original(
 
 def test_callers_see_only_their_own_messages(
     client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope],
-    auth: Callable[[str], dict[str, str]],
+    auth: Callable[[str], dict[str, str]], network: Any,
 ) -> None:
     sent = envelope()
     post(sent)
     assert client.get(f"/messages/{sent.message_id}", headers=auth("JP")).status_code == 404
+    # every NSW endpoint holds the hub's token (to check deliveries): it reads nothing here
+    hub_token = {"Authorization": f"Bearer {network.hub_token}"}
+    assert client.get(f"/messages/{sent.message_id}", headers=hub_token).status_code == 404
+    assert client.get("/messages", headers=hub_token).json()["total"] == 0
     assert client.get("/messages", headers=auth("JP")).json()["total"] == 0
     assert client.get("/messages", params={"receiver": "VN"}, headers=auth("TH")).json()["total"] == 1
     assert client.get("/messages", headers=auth("OPERATOR")).json()["total"] == 1
@@ -204,29 +213,28 @@ def test_metrics_count_messages_by_link_and_state(
 
 
 def test_suspended_receiver_waits_until_the_operator_resumes_it(
-    settings: Any, envelope: Callable[..., Envelope], receivers: ReceiverStandIn,
-    auth: Callable[[str], dict[str, str]], eventually: Callable[..., None],
+    client: TestClient, settings: Any, post: Callable[..., Any], envelope: Callable[..., Envelope],
+    receivers: ReceiverStandIn, auth: Callable[[str], dict[str, str]], eventually: Callable[..., None],
 ) -> None:
-    patient = settings.model_copy(update={"max_attempts": 1000})
-    with TestClient(create_app(patient, delivery_client=receivers.client())) as client:
-        assert client.post("/participants/VN/suspend", headers=auth("TH")).status_code == 403
-        assert client.post("/participants/XX/suspend", headers=auth("OPERATOR")).status_code == 404
-        suspended = client.post("/participants/VN/suspend", params={"note": "maintenance"},
-                                headers=auth("OPERATOR"))
-        assert suspended.json()["suspended"]["note"] == "maintenance"
-        listed = {p["country"]: p for p in client.get("/participants", headers=auth("TH")).json()["participants"]}
-        assert listed["VN"]["suspended"] is not None
-        assert listed["JP"]["suspended"] is None
-        sent = envelope()
-        answer = client.post("/messages", content=canonical.json_text(sent).encode(), headers={
-            **auth("TH"), "Content-Type": "application/json"})
-        assert answer.status_code == 202
-        eventually(lambda: client.get(f"/messages/{sent.message_id}", headers=auth("TH")).json()["attempts"] >= 2,
-                   what="attempts while VN is suspended")
-        record = client.get(f"/messages/{sent.message_id}", headers=auth("TH")).json()
-        assert record["state"] in ("WAITING_FOR_RETRY", "SENDING")
-        assert "suspended by the operator" in record["last_error"]
-        assert receivers.delivered == []
-        assert client.post("/participants/VN/resume", headers=auth("OPERATOR")).json()["was_suspended"] is True
-        eventually(lambda: _state(client, auth, sent.message_id) == "DELIVERED", what="delivery after resume")
-    assert [d["message_id"] for d in receivers.delivered] == [sent.message_id]
+    assert client.post("/participants/VN/suspend", headers=auth("TH")).status_code == 403
+    assert client.post("/participants/XX/suspend", headers=auth("OPERATOR")).status_code == 404
+    suspended = client.post("/participants/VN/suspend", params={"note": "maintenance"}, headers=auth("OPERATOR"))
+    assert suspended.json()["suspended"]["note"] == "maintenance"
+    listed = {p["country"]: p for p in client.get("/participants", headers=auth("TH")).json()["participants"]}
+    assert listed["VN"]["suspended"] is not None
+    assert listed["JP"]["suspended"] is None
+    held, passing = envelope(), envelope("TH", "JP", document_type="customs.acdd/1.0")
+    post(held)
+    post(passing)
+    eventually(lambda: _state(client, auth, passing.message_id) == "DELIVERED", what="JP's delivery")
+    engine = make_engine(settings.database_for("hub"))
+    try:
+        with Session(engine) as session:  # what any worker would claim now: nothing for VN
+            assert repository.claim_due(session, limit=100, now=utcnow()) == []
+    finally:
+        engine.dispose()
+    record = client.get(f"/messages/{held.message_id}", headers=auth("TH")).json()
+    assert (record["state"], record["attempts"]) == ("QUEUED", 0)  # waiting, spending no attempts
+    assert client.post("/participants/VN/resume", headers=auth("OPERATOR")).json()["was_suspended"] is True
+    eventually(lambda: _state(client, auth, held.message_id) == "DELIVERED", what="delivery after resume")
+    assert sorted(d["message_id"] for d in receivers.delivered) == sorted([held.message_id, passing.message_id])

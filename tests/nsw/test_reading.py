@@ -60,7 +60,7 @@ def test_a_message_shows_its_envelope_answer_and_response(received: list[Envelop
     assert rejected["findings"][0]["code"] == "SIGNATURE_NOT_BY_SIGNER"
 
 
-@pytest.mark.parametrize(("reader", "status"), [("VN", 200), ("OPERATOR", 200), ("HUB", 200), ("TH", 403)])
+@pytest.mark.parametrize(("reader", "status"), [("VN", 200), ("OPERATOR", 200), ("HUB", 403), ("TH", 403)])
 def test_only_the_country_the_operator_and_the_hub_read_the_inbox(
     reader: str, status: int, client: TestClient, tokens: dict[str, str], received: list[Envelope]
 ) -> None:

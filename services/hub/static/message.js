@@ -1,5 +1,5 @@
 // One message: its state, timeline, signed receipt, findings, error signal, answers and payload,
-// refreshed every two seconds; the operator may replay a FAILED or REJECTED message.
+// refreshed every two seconds; the operator may replay a FAILED message.
 "use strict";
 
 (() => {

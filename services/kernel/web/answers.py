@@ -45,7 +45,9 @@ from services.kernel.web.submissions import refusal
 
 log = logging.getLogger("swx.answers")
 
-AnswerHandler = Callable[[Session, Document, Envelope], object]
+AnswerHandler = Callable[[Session, Document, Envelope, OutboxMessage], object]
+"""Records an answer in the service: the session, the answer's payload, its envelope and the
+outbound message it answers (whose ``subject`` names the record the answer must be about)."""
 """Records one answer in the service: the session, the typed payload and its envelope."""
 
 ENVELOPE = REGISTRY.get("exchange.envelope")
@@ -88,12 +90,12 @@ def answers_router(handlers: Mapping[str, AnswerHandler]) -> APIRouter:
             return _replay(existing, envelope)
         handler = _handler(taken, envelope)
         document = _payload(request, envelope)
-        _check_answered_message(session, envelope)
+        original = _check_answered_message(session, envelope)
         if add_answer_once(session, envelope) is None:  # a concurrent delivery of the same id won the race
             stored = find_answer(session, sender=envelope.sender, message_id=envelope.message_id)
             assert stored is not None
             return _replay(stored, envelope)
-        handler(session, document, envelope)
+        handler(session, document, envelope, original)
         session.flush()
         log.info("answer.recorded sender=%s receiver=%s message_id=%s in_reply_to=%s type=%s", envelope.sender,
                  envelope.receiver, envelope.message_id, envelope.in_reply_to, envelope.document_type)
@@ -171,7 +173,7 @@ def _payload(request: Request, envelope: Envelope) -> Document:
                           f"the first: {first.code}{where}: {first.message}", findings)
 
 
-def _check_answered_message(session: Session, envelope: Envelope) -> None:
+def _check_answered_message(session: Session, envelope: Envelope) -> OutboxMessage:
     """The answer replies to a message its receiver sent from this service to its sender."""
     if envelope.in_reply_to is None:
         raise _invalid("an answer names the message it answers in in_reply_to",
@@ -186,6 +188,14 @@ def _check_answered_message(session: Session, envelope: Envelope) -> None:
                   f"{envelope.sender} cannot answer it")
         raise _invalid(detail, Finding(Layer.RULES, "ANSWER_NOT_FROM_RECEIVER", detail,
                                        location=Location(pointer="/sender")))
+    return original
+
+
+def answer_not_for_message(detail: str) -> InvalidDocument:
+    """The refusal when an answer's payload names a record other than the one its
+    ``in_reply_to`` message was about (it would change the wrong record)."""
+    return InvalidDocument(detail, [Finding(Layer.RULES, "ANSWER_NOT_FOR_MESSAGE", detail,
+                                            location=Location(pointer="/in_reply_to"))])
 
 
 def _invalid(detail: str, finding: Finding) -> InvalidDocument:
