@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.kernel.outbox import utcnow
+from services.kernel.clock import utcnow
 
 
 class DeclarationRecord(SQLModel, table=True):

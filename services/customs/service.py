@@ -27,8 +27,8 @@ from services.customs.models import DeclarationEvent, DeclarationRecord
 from services.customs.mrn import new_mrn
 from services.customs.risk import RiskPolicy, assess
 from services.kernel import canonical, outbox, refdata
+from services.kernel.clock import utcnow
 from services.kernel.messages.customs import Declaration, Response
-from services.kernel.outbox import utcnow
 from services.kernel.registry import REGISTRY, MessageType
 from services.kernel.web.identity import Caller
 from services.kernel.web.problems import Conflict, Forbidden, NotFound

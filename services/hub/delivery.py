@@ -18,7 +18,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -38,13 +37,13 @@ from services.hub.models import (
 from services.hub.receipts import Answer, read_answer
 from services.kernel import canonical
 from services.kernel.background import BackgroundLoop
+from services.kernel.clock import utcnow
 from services.kernel.db import session_scope
 from services.kernel.messages.exchange import Envelope
 from services.kernel.network import Network
-from services.kernel.outbox import backoff, utcnow
+from services.kernel.outbox import backoff
 
 log = logging.getLogger("swx.hub.delivery")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from starlette.background import BackgroundTask
 
 from services.hub import intake, repository, views
 from services.hub.models import QUEUED, REPLAYABLE, STATES, HubMessage, HubSuspension
+from services.kernel.clock import utcnow
 from services.kernel.network import Network
-from services.kernel.outbox import utcnow
 from services.kernel.web.bodies import DocumentBody
 from services.kernel.web.identity import Caller, CallerDep
 from services.kernel.web.problems import Conflict, Forbidden, MalformedRequest, NotFound

@@ -16,10 +16,10 @@ from sqlmodel import Session
 
 from services.hub import repository
 from services.hub.models import QUEUED, RECEIVED, HubMessage
+from services.kernel.clock import utcnow
 from services.kernel.findings import Finding, Layer
 from services.kernel.messages.exchange import Envelope
 from services.kernel.network import Network
-from services.kernel.outbox import utcnow
 from services.kernel.registry import REGISTRY, UnknownMessageType
 from services.kernel.safeparse import Limits
 from services.kernel.signing import SignatureInvalid, signing_input, verify

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.kernel.outbox import utcnow
+from services.kernel.clock import utcnow
 
 RECEIVED, QUEUED, SENDING = "RECEIVED", "QUEUED", "SENDING"
 WAITING_FOR_RETRY, DELIVERED, ACKNOWLEDGED = "WAITING_FOR_RETRY", "DELIVERED", "ACKNOWLEDGED"

@@ -8,8 +8,8 @@ from sqlalchemy import and_, insert, or_
 from sqlmodel import Session, col, func, select
 
 from services.hub.models import ACKNOWLEDGED, DELIVERED, DUE_STATES, SENDING, HubMessage, HubSuspension, HubTransition
+from services.kernel.clock import utcnow
 from services.kernel.db import insert_once
-from services.kernel.outbox import utcnow
 
 
 def add_transition(session: Session, message: HubMessage, state: str, *, note: str | None = None,

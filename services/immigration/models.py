@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.kernel.outbox import utcnow
+from services.kernel.clock import utcnow
 
 PENDING = "pending"
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from services.kernel.clock import utcnow
 from services.kernel.db import insert_once
 from services.kernel.messages.exchange import Envelope
 
@@ -20,9 +21,6 @@ ACKNOWLEDGED = "ACKNOWLEDGED"
 """How an outbound message shows once an answer to it came back: a state derived from this
 table, never stored in the outbox (the exchange protocol's last state, section 5)."""
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class ReceivedAnswer(SQLModel, table=True):
@@ -37,7 +35,7 @@ class ReceivedAnswer(SQLModel, table=True):
     conversation_id: str = Field(max_length=36)
     document_type: str = Field(max_length=64)
     payload_digest: str = Field(max_length=64)
-    received_at: datetime = Field(default_factory=_utcnow)
+    received_at: datetime = Field(default_factory=utcnow)
 
 
 def find_answer(session: Session, *, sender: str, message_id: str) -> ReceivedAnswer | None:
@@ -57,7 +55,7 @@ def add_answer_once(session: Session, envelope: Envelope) -> ReceivedAnswer | No
     values = {"sender": envelope.sender, "receiver": envelope.receiver, "message_id": envelope.message_id,
               "in_reply_to": envelope.in_reply_to, "conversation_id": envelope.conversation_id,
               "document_type": envelope.document_type, "payload_digest": envelope.payload_digest,
-              "received_at": _utcnow()}
+              "received_at": utcnow()}
     inserted = insert_once(session, ReceivedAnswer.__table__, values)  # type: ignore[attr-defined]
     return None if inserted is None else session.get(ReceivedAnswer, inserted)
 

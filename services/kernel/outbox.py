@@ -22,6 +22,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 from services.kernel import canonical
 from services.kernel.answers import ACKNOWLEDGED, answer_summary, answers_to
 from services.kernel.background import BackgroundLoop
+from services.kernel.clock import utcnow
 from services.kernel.db import session_scope
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.types import Document
@@ -32,9 +33,6 @@ T = TypeVar("T")
 
 PENDING, SENT, FAILED = "PENDING", "SENT", "FAILED"
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class OutboxMessage(SQLModel, table=True):

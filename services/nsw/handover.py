@@ -12,21 +12,20 @@ SQLite write lock like they are, and is woken when a response is stored.
 import asyncio
 import logging
 from datetime import timedelta
-from typing import TypeVar
 
 import httpx
 from sqlalchemy.engine import Engine
 
 from services.kernel.background import BackgroundLoop
+from services.kernel.clock import utcnow
 from services.kernel.db import session_scope
-from services.kernel.outbox import backoff, utcnow
+from services.kernel.outbox import backoff
 from services.nsw import repository
 from services.nsw.answers import handover_domain
 from services.nsw.config import NSWSettings
 from services.nsw.models import HANDOVER_DONE, HANDOVER_FAILED, HANDOVER_NONE, HANDOVER_PENDING, InboxMessage
 
 log = logging.getLogger("swx.nsw.handover")
-T = TypeVar("T")
 Outcome = tuple[str, str | None, float | None]
 """The state to record, the error, and the Retry-After the agency asked for."""
 

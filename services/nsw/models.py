@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.kernel.outbox import utcnow
+from services.kernel.clock import utcnow
 
 ACCEPTED, REJECTED = "ACCEPTED", "REJECTED"
 HANDOVER_NONE, HANDOVER_PENDING, HANDOVER_DONE, HANDOVER_FAILED = "NONE", "PENDING", "DONE", "FAILED"

@@ -9,7 +9,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from services.kernel import canonical, outbox
+from services.kernel import canonical, clock
 from services.kernel.findings import Finding, Layer, Location
 from services.kernel.messages.exchange import Envelope, ErrorFinding, ErrorSignal
 from services.kernel.signing import sign
@@ -42,7 +42,7 @@ def error_signal(refused: Refused, *, envelope: Envelope, station: Station) -> E
                              location=_text(str(f.location), 1024) if str(f.location) else None)
                 for f in refused.findings[:MAX_SIGNAL_FINDINGS]]
     signal = ErrorSignal(error_id=str(uuid.uuid4()), message_id=envelope.message_id, sender=envelope.sender,
-                         receiver=station.country, created_at=outbox.utcnow(), category="permanent",
+                         receiver=station.country, created_at=clock.utcnow(), category="permanent",
                          code=refused.code, description=_text(refused.description, 1024), finding=findings or None)
     return sign(signal, private_key=station.private_key, key_id=station.country)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from services.kernel import canonical, outbox
+from services.kernel import canonical, clock, outbox
 from services.kernel.findings import Finding, Layer, Location
 from services.kernel.messages.exchange import Envelope, Receipt
 from services.kernel.messages.types import Document
@@ -81,7 +81,7 @@ def receive(session: Session, *, station: Station, body: bytes) -> Answer:
         row.error_code = verdict.code
     else:
         receipt = sign(Receipt(receipt_id=str(uuid.uuid4()), message_id=envelope.message_id, sender=envelope.sender,
-                               receiver=station.country, received_at=outbox.utcnow(),
+                               receiver=station.country, received_at=clock.utcnow(),
                                payload_digest=envelope.payload_digest),
                        private_key=station.private_key, key_id=station.country)
         row.answer_status, row.answer, row.receipt_id = 200, canonical.json_text(receipt), receipt.receipt_id
@@ -115,7 +115,7 @@ def _again(existing: InboxMessage, *, envelope: Envelope, digest: str, station: 
         status, text = refusal_answer(refused, envelope=envelope, station=station)
         return Answer(status, text, PROBLEM_JSON)
     existing.deliveries += 1
-    existing.last_delivered_at = outbox.utcnow()
+    existing.last_delivered_at = clock.utcnow()
     log.info("inbox.duplicate message_id=%s sender=%s deliveries=%d", existing.message_id, existing.sender,
              existing.deliveries)
     media = RECEIPT_JSON if existing.state == ACCEPTED else PROBLEM_JSON
@@ -187,5 +187,5 @@ def _plan_handover(row: InboxMessage, *, station: Station) -> bool:
         row.handover_state, row.handover_last_error = HANDOVER_NONE, f"no {domain} service URL is configured"
         log.warning("handover.unconfigured message_id=%s domain=%s", row.message_id, domain)
         return False
-    row.handover_state, row.handover_next_at = HANDOVER_PENDING, outbox.utcnow()
+    row.handover_state, row.handover_next_at = HANDOVER_PENDING, clock.utcnow()
     return True

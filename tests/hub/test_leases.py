@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 from services.hub.app import create_app
 from services.hub.config import HubSettings
 from services.hub.models import SENDING, HubMessage
+from services.kernel.clock import utcnow
 from services.kernel.db import make_engine
 from services.kernel.messages.exchange import Envelope
-from services.kernel.outbox import utcnow
 from tests.hub.conftest import ReceiverStandIn
 
 

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from services.hub import repository
 from services.kernel import canonical
+from services.kernel.clock import utcnow
 from services.kernel.db import make_engine
 from services.kernel.messages.exchange import Envelope, Receipt
-from services.kernel.outbox import utcnow
 from services.kernel.signing import verify
 from tests.hub.conftest import FIXTURES, ReceiverStandIn
 

@@ -1,0 +1,7 @@
+"""The one clock: timezone-aware UTC, as every stored time is."""
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
