@@ -10,7 +10,7 @@ from services.kernel.network import HUB
 from services.kernel.web.bodies import ReceivedBody, body_dependency
 from services.kernel.web.examples import FIXTURES
 from services.kernel.web.identity import Caller, CallerDep
-from services.kernel.web.problems import Forbidden, MalformedRequest, NotFound
+from services.kernel.web.problems import Conflict, Forbidden, NotFound
 from services.kernel.web.service import SessionDep, wake_dispatcher
 from services.nsw import repository, service, views
 from services.nsw.station import Station
@@ -91,5 +91,5 @@ def get_inbox_message(
     if not rows:
         raise NotFound(f"no message {message_id}" + (f" from {sender}" if sender else "") + " in this inbox")
     if len(rows) > 1:
-        raise MalformedRequest(f"{len(rows)} senders used message id {message_id}; name one with ?sender=")
+        raise Conflict(f"{len(rows)} senders used message id {message_id}; name one with ?sender=")
     return views.record(session, rows[0])

@@ -286,3 +286,15 @@ def test_a_certificate_answer_is_kept_on_the_certificate_beside_the_acdd_answer(
     assert "certificate:rejected" in [h["status"] for h in body["history"]]
     direct = client.get(f"/certificates-of-origin/{shown['id']}", headers=auth(tokens["TH"])).json()
     assert direct["outcome"]["response_id"] == "VN-02CI-RES-2026-0118300"
+
+
+def test_same_message_id_answering_another_message_conflicts(
+    client: TestClient, tokens: dict[str, str], exported: tuple[str, dict[str, Any]], make_answer: MakeAnswer,
+    post: PostAnswer,
+) -> None:
+    mrn, acdd = exported
+    first = make_answer(acdd, _response(mrn))
+    assert post(first).status_code == 201
+    elsewhere = make_answer(acdd | {"conversation_id": "00000000-0000-4000-8000-00000000000c"}, _response(mrn),
+                            message_id=first.message_id)
+    assert post(elsewhere).status_code == 409

@@ -133,9 +133,10 @@ def _check_signature(request: Request, envelope: Envelope) -> None:
 
 
 def _replay(existing: ReceivedAnswer, envelope: Envelope) -> JSONResponse:
-    if existing.payload_digest != envelope.payload_digest:
-        raise Conflict(f"message {envelope.message_id} from {envelope.sender} was received before with another "
-                       "payload; a new answer needs a new message_id")
+    if (existing.payload_digest, existing.in_reply_to, existing.conversation_id, existing.document_type) != (
+            envelope.payload_digest, envelope.in_reply_to, envelope.conversation_id, envelope.document_type):
+        raise Conflict(f"message {envelope.message_id} from {envelope.sender} was received before with other "
+                       "content; a new answer needs a new message_id")
     log.info("answer.duplicate sender=%s message_id=%s", envelope.sender, envelope.message_id)
     return JSONResponse({"status": "duplicate", **answer_summary(existing), "in_reply_to": existing.in_reply_to},
                         status_code=200)
