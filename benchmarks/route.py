@@ -30,14 +30,13 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,7 +44,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from services.cli.launcher import Component, LocalNetwork, create_databases
+from services.cli.launcher import Component, LocalNetwork, free_base_port
 from services.kernel import canonical
 from services.kernel.messages.exchange import Envelope
 from services.kernel.network import create_development_network, load_signing_keys
@@ -216,7 +215,7 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 def echo(messages: list[Message], *, work: Path, concurrency: int, rate: float) -> Outcome:
     (work / "echo_app.py").write_text(ECHO_APP)
-    port = free_ports(1)
+    port = free_base_port(1)
     command = [sys.executable, "-m", "uvicorn", "--workers", "1", "--log-level", "warning", "--no-access-log",
                "--port", str(port), "echo_app:app"]
     process = subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -250,26 +249,6 @@ def healthy(url: str) -> bool:
         return False
 
 
-def free_ports(span: int) -> int:
-    """A base port with the ``span`` - 1 ports after it free, as far as one can tell beforehand."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + span < 65535 and all(port_free(base + i) for i in range(span)):
-            return base
-    raise RuntimeError("no free range of ports on loopback")
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 def postgres_unreachable(server: str) -> str | None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import SQLAlchemyError
@@ -283,21 +262,6 @@ def postgres_unreachable(server: str) -> str | None:
         return f"PostgreSQL is not reachable at {server}: {str(error).splitlines()[0][:160]}"
     finally:
         engine.dispose()
-
-
-def on_postgres(network: LocalNetwork, server: str, run: str) -> LocalNetwork:
-    """The network on fresh PostgreSQL databases named for this run (``topology`` names them
-    ``swx_hub``, ``swx_nsw_vn`` ...: the same for every run, and for ``swx up``)."""
-    components = []
-    for component in network.components:
-        if component.name in STARTED:
-            prefix = next(k for k in component.env if k.endswith("_DATA_DIR")).removesuffix("DATA_DIR")
-            database = f"{server}/swx_bench_{run}_{component.name.replace('-', '_')}"
-            component = replace(component, env={**component.env, f"{prefix}DATABASE_URL": database})
-        components.append(component)
-    drop_databases(components)
-    create_databases(components)
-    return LocalNetwork(components=components, data_dir=network.data_dir)
 
 
 def drop_databases(components: list[Component]) -> None:
@@ -323,9 +287,11 @@ def run_backend(backend: str, *, count: int, warmup: int, concurrency: int, rate
         outcome.skipped = reason
         return outcome
     with tempfile.TemporaryDirectory(prefix=f"swx-route-{backend}-") as folder:
-        network = LocalNetwork.prepare(data_dir=Path(folder), base_port=free_ports(17), extra_env=NO_AGENCIES)
-        if backend == "postgresql":
-            network = on_postgres(network, server, uuid.uuid4().hex[:8])
+        # on PostgreSQL, fresh databases named for this run, dropped at its end
+        database = {"database_url": server, "database_prefix": f"swx_bench_{uuid.uuid4().hex[:8]}"} \
+            if backend == "postgresql" else {}
+        network = LocalNetwork.prepare(data_dir=Path(folder), base_port=free_base_port(), extra_env=NO_AGENCIES,
+                                       **database)
         try:
             messages = envelopes(network.network_file, warmup + count)
             route(network, messages, warmup=warmup, concurrency=concurrency, rate=rate, outcome=outcome)
