@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.status import Status
 
 from services.cli.flows import FLOWS, Control, Exchange, FlowFailed, Step, SuspendAtHub
-from services.cli.launcher import AGENCIES, LocalNetwork, free_base_port, nsw_name
+from services.cli.launcher import AGENCIES, LaunchError, LocalNetwork, free_base_port, nsw_name
 from services.kernel.network import load_network
 from services.kernel.participants import OPERATOR, PARTICIPANTS
 
@@ -32,7 +32,11 @@ def run_network_demo(console: Console, *, data_dir: Path | None, base_port: int 
 
 def _run(console: Console, data_dir: Path, base_port: int | None) -> int:
     console.rule("[bold]swx demo[/]: the Mekong-Japan Single Window Exchange on loopback")
-    net = LocalNetwork.prepare(data_dir=data_dir, base_port=base_port or free_base_port(), extra_env=DEMO_RETRIES)
+    try:
+        net = LocalNetwork.prepare(data_dir=data_dir, base_port=base_port or free_base_port(), extra_env=DEMO_RETRIES)
+    except LaunchError as error:
+        console.print(f"[red]FAILED[/] the network cannot be prepared: {error}", soft_wrap=True)
+        return 1
     failures: list[str] = []
     try:
         with Status("starting the hub, 3 agency services and 6 NSW endpoints ...", console=console):
@@ -68,7 +72,8 @@ def run_demo_against(console: Console, *, hub_url: str, network_file: Path) -> i
     try:
         network = load_network(network_file)
     except (OSError, ValueError, KeyError) as error:
-        console.print(f"[red]error:[/] cannot read the network directory {network_file}: {error}", soft_wrap=True)
+        reason = f"no {error} in it" if isinstance(error, KeyError) else str(error)
+        console.print(f"[red]error:[/] cannot read the network directory {network_file}: {reason}", soft_wrap=True)
         return 2
     hub = httpx.URL(hub_url)
     if hub.port is None:

@@ -158,6 +158,10 @@ def create_databases(components: list[Component]) -> list[str]:
     return created
 
 
+class LaunchError(RuntimeError):
+    """The network cannot be prepared or started; the message says why, for a person."""
+
+
 @dataclass
 class LocalNetwork:
     """Starts, stops and kills the components as subprocesses; logs go to ``data_dir/logs``."""
@@ -170,11 +174,21 @@ class LocalNetwork:
     def prepare(cls, *, data_dir: Path, **options: object) -> "LocalNetwork":
         """The topology, with the network directory created (keys, tokens, endpoints) so that
         no two components race to create it."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         components = topology(data_dir=data_dir, **options)  # type: ignore[arg-type]
-        create_databases(components)
         network_file = Path(components[0].env["SWX_NETWORK_FILE"])
-        load_or_create_network(network_file, endpoints=endpoints(components))
-        set_endpoints(network_file, endpoints(components))
+        try:
+            create_databases(components)
+            load_or_create_network(network_file, endpoints=endpoints(components))
+            set_endpoints(network_file, endpoints(components))
+        except OSError as error:
+            raise LaunchError(f"cannot prepare {data_dir}: {error.strerror or error}"
+                              + (f" ({error.filename})" if error.filename else "")) from None
+        except SQLAlchemyError as error:
+            raise LaunchError(f"cannot create the databases: {str(error).splitlines()[0]}") from None
+        except (ValueError, KeyError) as error:
+            raise LaunchError(f"{network_file} is not a network directory file: {error!r}") from None
         return cls(components=components, data_dir=data_dir.resolve())
 
     @property

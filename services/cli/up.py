@@ -13,11 +13,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.status import Status
 
-from services.cli.launcher import LocalNetwork
+from services.cli.launcher import LaunchError, LocalNetwork
 
 
 def run_up(console: Console, *, data_dir: Path, base_port: int, database_url: str | None) -> int:
-    net = LocalNetwork.prepare(data_dir=data_dir, base_port=base_port, database_url=database_url)
+    try:
+        net = LocalNetwork.prepare(data_dir=data_dir, base_port=base_port, database_url=database_url)
+    except LaunchError as error:
+        console.print(f"[red]error:[/] {error}", soft_wrap=True)
+        return 1
     stopping = threading.Event()
     for name in (signal.SIGINT, signal.SIGTERM):
         signal.signal(name, lambda *_: stopping.set())

@@ -18,3 +18,31 @@ def test_demo_runs_the_four_flows_and_exits_zero(tmp_path: Path) -> None:
     assert "NO-BOARD WONGSAWAT" in finished.stdout
     assert "all 4 flows held" in finished.stdout
     assert (tmp_path / "demo" / "network" / "network.json").exists()
+
+
+def test_up_and_demo_explain_a_data_directory_they_cannot_use(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from services.cli.main import app
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("taken")
+    for command in (["up", "--data-dir", str(not_a_folder / "var"), "--base-port", "21000"],
+                    ["demo", "--data-dir", str(not_a_folder / "var")]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 1, result.output
+        assert "cannot prepare" in result.output
+        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_demo_url_explains_a_file_that_is_not_a_network_directory(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from services.cli.main import app
+
+    (tmp_path / "network.json").write_text("{}")
+    result = CliRunner().invoke(app, ["demo", "--url", "http://127.0.0.1:1", "--network-file",
+                                      str(tmp_path / "network.json")])
+    assert result.exit_code == 2, result.output
+    assert "no 'participants' in it" in result.output
