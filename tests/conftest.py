@@ -31,16 +31,13 @@ POSTGRES_ADMIN_URL = os.environ.get("SWX_TEST_POSTGRES_URL", "postgresql+psycopg
 
 
 def _postgres_reachable() -> bool:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy import create_engine
+
+    from services.kernel.db import database_is_up
 
     engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except SQLAlchemyError:
-        return False
+        return database_is_up(engine)
     finally:
         engine.dispose()
 

@@ -122,15 +122,12 @@ def _suspension(row: HubSuspension | None) -> dict[str, Any] | None:
     return None if row is None else {"since": row.since.isoformat(), "note": row.note}
 
 
-def _wake_worker(request: Request) -> BackgroundTask:
+def _wake_worker(request: Request) -> BackgroundTask | None:
     """Wake the in-process worker once the response is on its way: the request's session
-    has committed by then, so the worker finds the message."""
+    has committed by then, so the worker finds the message. None without one (the
+    ``swx hub-worker`` processes poll)."""
     worker = request.app.state.worker
-    return BackgroundTask(worker.wake if worker is not None else _nothing)
-
-
-def _nothing() -> None:
-    return None
+    return BackgroundTask(worker.wake) if worker is not None else None
 
 
 def _visible(session: SessionDep, caller: Caller, message_id: str, sender: str | None) -> HubMessage:

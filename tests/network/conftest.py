@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -43,12 +42,6 @@ FAST = {
     "SWX_NSW_CUSTOMS_URL": "",
 }
 """Hub timing for tests: retries within a second, a lost lease taken up after 3 s."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -93,7 +86,7 @@ class RunningNetwork:
 
     def start_standin(self, routes: Mapping[str, Mapping[str, str]], *, hold: float = 5.0) -> str:
         """A stand-in receiver process (``standin_receiver.py``); its base URL."""
-        port = free_port()
+        port = free_base_port(1)
         command = [sys.executable, "-m", "uvicorn", "--factory", "standin_receiver:create_app", "--app-dir",
                    str(STANDIN.parent), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
         process = self.spawn("standin", command, env={"SWX_STANDIN_ROUTES": json.dumps(routes),
