@@ -26,10 +26,19 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 RUN pip install --no-deps -e . \
  && mkdir -p /network /var/lib/swx \
- && chown swx:swx /network /var/lib/swx
+ && mkdir -p -m 0700 /var/lib/swx-network \
+ && for component in hub customs immigration port nsw-jp nsw-kh nsw-la nsw-mm nsw-th nsw-vn init-databases; do \
+        mkdir -p -m 0700 "/secrets/$component"; \
+    done \
+ && mkdir -p -m 0755 /secrets/postgres \
+ && chown swx:swx /network /var/lib/swx /var/lib/swx-network /secrets/*
 
-# /network: the network directory (keys, tokens), a named volume the init service fills; an
-# empty volume takes this directory's owner, so the init can write it as swx.
+# The mount points of the volumes the init service fills (docker-compose.yml): an empty named
+# volume takes the owner and mode of the directory it is first mounted on, so the init can
+# write them as swx, and each keeps that owner and mode wherever it is mounted later.
+# /network: the public network directory. /var/lib/swx-network: the whole directory, every
+# key, token and password (the init's alone). /secrets/<component>: each component's own
+# secrets, owner-only (postgres, which reads its password as its own user, may traverse its own).
 # /var/lib/swx: each service's data directory (its databases are in PostgreSQL).
 USER swx
 EXPOSE 8000
@@ -39,4 +48,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=5s --timeout=4s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
 
-CMD ["uvicorn", "--factory", "services.hub.app:create_app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["python", "-m", "services.kernel.web.server", "services.hub.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,4 +1,4 @@
-"""The whole network as local processes: one uvicorn process per component, on loopback.
+"""The whole network as local processes: one server process per component, on loopback.
 
 ``topology()`` is the one description of the network: which components there are, the
 app each runs, its port and its environment. ``swx up``, the real-process tests, the
@@ -24,12 +24,19 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
+from services.kernel.keys import PGPASS_FILE, KeyDirectoryError, database_passwords
 from services.kernel.network import load_network, load_or_create_network, set_endpoints
 from services.kernel.participants import PARTICIPANTS
+
+if TYPE_CHECKING:
+    from psycopg import sql
+    from sqlalchemy.engine import Connection as SAConnection
 
 AGENCIES = ("customs", "immigration", "port")
 
@@ -37,15 +44,21 @@ CONTAINER_PORT = 8000
 """The port every component listens on inside its container."""
 COMPOSE_DATA_DIR = Path("/var/lib/swx")
 COMPOSE_NETWORK_FILE = Path("/network/network.json")
-COMPOSE_DATABASE_URL = "postgresql+psycopg://swx:swx@postgres:5432"
-"""The compose file's PostgreSQL service, as a server URL (each component adds its database)."""
+"""The public network directory (no secret), on the volume every component mounts read-only."""
+COMPOSE_SECRETS_DIR = Path("/run/secrets/swx")
+"""Where each container finds its own secrets, on a volume of its own: keys, tokens, ``pgpass``."""
+COMPOSE_DATABASE_URL = "postgresql+psycopg://postgres:5432"
+"""The compose file's PostgreSQL service, as a server URL without credentials: each component
+adds its own role and database, and libpq reads the role's password from ``PGPASSFILE``."""
+COMPOSE_DATABASE_ADMIN_URL = "postgresql+psycopg://swx@postgres:5432/postgres"
+"""The server's administrator, for the init-databases step alone (its password in that step's ``pgpass``)."""
 
 
 @dataclass(frozen=True)
 class Component:
     name: str
     app: str
-    """The app factory, for ``uvicorn --factory``."""
+    """The app factory, for ``python -m services.kernel.web.server --factory`` (or ``uvicorn --factory``)."""
     port: int
     env: dict[str, str]
     host: str = "127.0.0.1"
@@ -122,9 +135,19 @@ def topology(*, data_dir: Path, base_port: int = 8100, host: str = "127.0.0.1",
 
 def compose_topology() -> list[Component]:
     """The network as ``docker-compose.yml`` runs it: a container per component, named as
-    the component, PostgreSQL for every database, the network directory on a volume."""
-    return topology(data_dir=COMPOSE_DATA_DIR, network_file=COMPOSE_NETWORK_FILE,
-                    database_url=COMPOSE_DATABASE_URL, in_containers=True)
+    the component, the public network directory on a shared volume, the component's own
+    secrets in ``COMPOSE_SECRETS_DIR``, and a PostgreSQL database of its own that it reaches
+    as a role of its own (named as the database), its password in its ``pgpass``."""
+    secrets = {"SWX_SECRETS_DIR": str(COMPOSE_SECRETS_DIR), "PGPASSFILE": str(COMPOSE_SECRETS_DIR / PGPASS_FILE)}
+    components = topology(data_dir=COMPOSE_DATA_DIR, network_file=COMPOSE_NETWORK_FILE,
+                          database_url=COMPOSE_DATABASE_URL, in_containers=True, extra_env=secrets)
+    scheme, server = COMPOSE_DATABASE_URL.split("://")
+    for component in components:
+        for key, url in list(component.env.items()):
+            if key.endswith("_DATABASE_URL"):
+                database = url.rsplit("/", 1)[-1]
+                component.env[key] = f"{scheme}://{database}@{server}/{database}"
+    return components
 
 
 def endpoints(components: list[Component]) -> dict[str, str]:
@@ -133,9 +156,17 @@ def endpoints(components: list[Component]) -> dict[str, str]:
     return {country: by_name[nsw_name(country)].url for country in PARTICIPANTS}
 
 
-def create_databases(components: list[Component]) -> list[str]:
+def create_databases(components: list[Component], *, admin_url: str | None = None,
+                     passwords: Mapping[str, str] | None = None) -> list[str]:
     """Create each component's PostgreSQL database when it does not exist yet; the names of
-    those created."""
+    those created. ``admin_url`` may create roles and databases (default: each component's
+    own URL, on the ``postgres`` database).
+
+    With ``passwords`` (role -> password), each database belongs to the role its component's
+    URL names: the role is created, or given its password again, owns the database, and no
+    other role may connect to it: ``REVOKE CONNECT ... FROM PUBLIC`` is a permission, checked
+    after authentication, so it holds even where pg_hba trusts every role."""
+    from psycopg import sql
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -145,17 +176,36 @@ def create_databases(components: list[Component]) -> list[str]:
         if url is None or not url.startswith("postgresql"):
             continue
         target = make_url(url)
-        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        database, role = sql.Identifier(str(target.database)), sql.Identifier(str(target.username))
+        admin = create_engine(make_url(admin_url) if admin_url else target.set(database="postgres"),
+                              isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as connection:
+                run = partial(_execute_composed, connection)
+                if passwords is not None:
+                    password = passwords.get(str(target.username))
+                    if password is None:
+                        raise LaunchError(f"no password for the database role {target.username} of {component.name}")
+                    known = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :name"),
+                                               {"name": target.username}).first()
+                    run(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}" if known else
+                                "CREATE ROLE {} WITH LOGIN PASSWORD {}").format(role, sql.Literal(password)))
                 exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
                                             {"name": target.database}).first()
                 if exists is None:
-                    connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+                    run(sql.SQL("CREATE DATABASE {}").format(database))
                     created.append(str(target.database))
+                if passwords is not None:
+                    run(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(database, role))
+                    run(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(database))
         finally:
             admin.dispose()
     return created
+
+
+def _execute_composed(connection: "SAConnection", statement: "sql.Composed") -> None:
+    """Run a statement whose identifiers and literals psycopg quoted (DDL takes no parameters)."""
+    connection.exec_driver_sql(statement.as_string(connection.connection.driver_connection))
 
 
 class LaunchError(RuntimeError):
@@ -164,11 +214,14 @@ class LaunchError(RuntimeError):
 
 @dataclass
 class LocalNetwork:
-    """Starts, stops and kills the components as subprocesses; logs go to ``data_dir/logs``."""
+    """Starts, stops and kills the components as subprocesses, each served by
+    ``services.kernel.web.server``; logs go to ``data_dir/logs``, pids to ``data_dir/run``."""
 
     components: list[Component]
     data_dir: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    launch_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The extra environment each component was last launched with."""
 
     @classmethod
     def prepare(cls, *, data_dir: Path, **options: object) -> "LocalNetwork":
@@ -207,35 +260,70 @@ class LocalNetwork:
 
     def start(self, *names: str, env: Mapping[str, str] | None = None) -> None:
         """Start the named components (all when none is named) and wait until they are healthy."""
-        chosen = [self.component(n) for n in names] if names else self.components
-        logs = self.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        for component in chosen:
-            command = [sys.executable, "-m", "uvicorn", "--factory", component.app, "--host", component.host,
-                       "--port", str(component.port), "--log-level", "warning", "--no-access-log"]
-            with open(logs / f"{component.name}.log", "ab") as log_file:
-                self.processes[component.name] = subprocess.Popen(
-                    command, env={**os.environ, **component.env, **(env or {})}, stdout=log_file,
-                    stderr=subprocess.STDOUT, start_new_session=True)
-        for component in chosen:
-            self.wait_healthy(component.name)
+        chosen = list(names) if names else [c.name for c in self.components]
+        for name in chosen:
+            self.launch(name, env=env)
+        for name in chosen:
+            self.wait_healthy(name)
+
+    def launch(self, name: str, *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start one component without waiting for it, its pid in ``pid_file(name)``. ``env`` is
+        kept: ``relaunch`` starts the component again as it was started."""
+        component = self.component(name)
+        self.launch_env[name] = dict(env or {})
+        command = [sys.executable, "-m", "services.kernel.web.server", component.app, "--factory",
+                   "--host", component.host, "--port", str(component.port), "--log-level", "warning",
+                   "--no-access-log"]
+        self.log_file(name).parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file(name), "ab") as log_file:
+            process = subprocess.Popen(command, env={**os.environ, **component.env, **self.launch_env[name]},
+                                       stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = process
+        self.pid_file(name).parent.mkdir(parents=True, exist_ok=True)
+        self.pid_file(name).write_text(f"{process.pid}\n", encoding="ascii")
+        return process
+
+    def relaunch(self, name: str) -> subprocess.Popen[bytes]:
+        """Start a component that has exited again, with the environment it was launched with."""
+        if self.running(name):
+            raise RuntimeError(f"{name} is still running")
+        return self.launch(name, env=self.launch_env.get(name))
 
     def wait_healthy(self, name: str, *, timeout: float = 60.0) -> None:
-        component, process = self.component(name), self.processes[name]
+        process = self.processes[name]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_file(name)}")
-            try:
-                if httpx.get(f"{component.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+            if self.healthy(name):
+                return
             time.sleep(0.05)
         raise RuntimeError(f"{name} was not healthy within {timeout:g} s; see {self.log_file(name)}")
 
+    def healthy(self, name: str) -> bool:
+        """Whether the component's process runs and its ``/healthz`` answers 200 now."""
+        if not self.running(name):
+            return False
+        try:
+            return httpx.get(f"{self.url(name)}/healthz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def log_file(self, name: str) -> Path:
         return self.data_dir / "logs" / f"{name}.log"
+
+    def pid_file(self, name: str) -> Path:
+        """``data_dir/run/<name>.pid``: the pid of the component's current process, while it runs."""
+        return self.data_dir / "run" / f"{name}.pid"
+
+    def pid(self, name: str) -> int | None:
+        process = self.processes.get(name)
+        return process.pid if process is not None else None
+
+    def exit_code(self, name: str) -> int | None:
+        """The component's exit status once its process has ended (``-N``: killed by signal N)."""
+        process = self.processes.get(name)
+        return process.poll() if process is not None else None
 
     def stop(self, *names: str, kill: bool = False, timeout: float = 20.0) -> None:
         """Stop the named components (all when none is named): SIGTERM and wait, or SIGKILL."""
@@ -253,6 +341,7 @@ class LocalNetwork:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            self.pid_file(name).unlink(missing_ok=True)
 
     def running(self, name: str) -> bool:
         process = self.processes.get(name)
@@ -260,17 +349,33 @@ class LocalNetwork:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m services.cli.launcher create-databases``: the compose init's first step,
-    every component's database created unless it exists (safe to run at every start)."""
+    """``python -m services.cli.launcher create-databases``: the compose init-databases step.
+    Every component's role and database, created unless they exist (safe to run at every
+    start), each role with its password from the step's password file (``PGPASSFILE``, which
+    gives libpq the administrator's password too)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     if argv != ["create-databases"]:
         print("usage: python -m services.cli.launcher create-databases", file=sys.stderr)
         return 2
+    pgpass = os.environ.get("PGPASSFILE")
+    if not pgpass:
+        print("create-databases: set PGPASSFILE to the password file that swx keys wrote", file=sys.stderr)
+        return 2
     components = compose_topology()
-    created = set(create_databases(components))
+    try:
+        created = set(create_databases(components, admin_url=COMPOSE_DATABASE_ADMIN_URL,
+                                       passwords=database_passwords(Path(pgpass))))
+    except (KeyDirectoryError, LaunchError) as error:
+        print(f"create-databases: {error}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(f"create-databases: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1
     for component in components:
         url = next(v for k, v in component.env.items() if k.endswith("_DATABASE_URL"))
         database = url.rsplit("/", 1)[-1]
-        print(f"{component.name}: database {database} {'created' if database in created else 'exists'}")
+        print(f"{component.name}: role and database {database} {'created' if database in created else 'exist'}")
     return 0
 
 

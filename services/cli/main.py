@@ -131,11 +131,20 @@ def up_command(
     base_port: Annotated[int, typer.Option(min=1024, max=65500, help="Hub port; the others follow it.")] = 8100,
     database_url: Annotated[str | None, typer.Option(help="A PostgreSQL server URL (each component gets its own "
                                                           "database there); SQLite files otherwise.")] = None,
+    max_restarts: Annotated[int, typer.Option(min=0, help="Give up (stop everything, exit 1) when a component needs "
+                                                          "more restarts than this within --restart-window.")] = 5,
+    restart_window: Annotated[float, typer.Option(min=1, help="Seconds over which restarts are counted.")] = 120.0,
 ) -> None:
-    """Start the hub, customs, immigration, port and six NSW endpoints on loopback until Ctrl-C."""
+    """Start the hub, customs, immigration, port and six NSW endpoints on loopback until Ctrl-C.
+
+    A component that dies is started again (after 0.5 s, doubling up to 30 s); the others
+    keep running. Each one's log is in DATA_DIR/logs, its pid in DATA_DIR/run.
+    """
+    from services.cli.supervisor import RestartPolicy
     from services.cli.up import run_up
 
-    raise typer.Exit(run_up(out, data_dir=data_dir, base_port=base_port, database_url=database_url))
+    policy = RestartPolicy(max_restarts=max_restarts, window=restart_window)
+    raise typer.Exit(run_up(out, data_dir=data_dir, base_port=base_port, database_url=database_url, policy=policy))
 
 
 @app.command("samples")

@@ -40,6 +40,7 @@ def create_app(settings: CustomsSettings | None = None, *, hub_client: httpx.Asy
         settings=settings, migrations=MIGRATIONS, hub_client=hub_client,
         routers=[declaration_router, certificate_router,
                  answers_router({"customs.response": _record_customs_response})],
+        rate_limited=[("POST", "/declarations"), ("POST", "/certificates-of-origin")],
     )
     app.state.risk_policy = settings.risk_policy()
     return app

@@ -107,6 +107,9 @@ def submit_certificate(session: Session, *, certificate: CertificateOfOrigin,
     if existing.content_digest != digest:
         raise Conflict(f"certificate {certificate.ReferenceID} of {certificate.ExportCountryCode} was submitted "
                        "before with other content; a corrected certificate needs a new reference number")
+    for message in outbox.requeue_dead_letters(session, subject_of(existing.id), by="resubmission"):
+        log.info("certificate.message_requeued id=%s message_id=%s receiver=%s", existing.id, message.message_id,
+                 message.receiver)
     return Submitted(existing, created=False)
 
 

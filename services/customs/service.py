@@ -69,7 +69,7 @@ def lodge_declaration(session: Session, *, caller: Caller, declaration: Declarat
         existing = repository.find_declaration(session, country=country, declarant=declarant,
                                                lrn=declaration.FunctionalReferenceID)
         if existing is not None:
-            return _replay(existing, digest)
+            return _replay(session, existing, digest)
         accepted = _accept(session, declaration=declaration, country=country, declarant=declarant, digest=digest,
                            policy=policy, lodged_by=caller.country)
         if accepted is not None:
@@ -108,10 +108,19 @@ def _accept(session: Session, *, declaration: Declaration, country: str, declara
     return record
 
 
-def _replay(existing: DeclarationRecord, digest: str) -> Lodged:
+def _replay(session: Session, existing: DeclarationRecord, digest: str) -> Lodged:
+    """The same declaration again: its record, and its dead letters (if any) queued again."""
     if existing.content_digest != digest:
         raise Conflict(f"LRN {existing.lrn} of declarant {existing.declarant} was lodged before with other "
                        f"content (MRN {existing.mrn}); use a new LRN for a new declaration")
+    for message in outbox.requeue_dead_letters(session, subject_of(existing.mrn), by="resubmission"):
+        # the answer's history says so, beside the message shown PENDING again
+        repository.add_event(session, DeclarationEvent(
+            mrn=existing.mrn, status="message:requeued",
+            note=f"{message.document_type} {message.message_id} to {message.receiver} queued again on "
+                 f"resubmission; it had failed: {message.last_error}"))
+        log.info("declaration.message_requeued mrn=%s message_id=%s receiver=%s", existing.mrn, message.message_id,
+                 message.receiver)
     return Lodged(existing, created=False)
 
 

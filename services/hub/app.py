@@ -30,6 +30,7 @@ def create_app(settings: HubSettings | None = None, *, delivery_client: httpx.As
                     "reliability: signature and payload checks, duplicate elimination, signed receipts, "
                     "retries with backoff, dead letters and replay, and a timeline for every message.",
         settings=settings, routers=[router, dashboard_router], migrations=MIGRATIONS, outbox=False,
+        rate_limited=[("POST", "/messages")],
     )
     app.state.worker = None
     app.state.metrics.registry.register(MessageStates(lambda: getattr(app.state, "engine", None)))

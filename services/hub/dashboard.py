@@ -17,8 +17,10 @@ from jinja2 import Environment, FileSystemLoader
 
 from services.hub import repository, views
 from services.hub.models import REPLAYABLE, STATES, HubMessage
+from services.hub.schemas import DashboardLinks, DashboardMessages, DashboardSession
 from services.kernel.network import business_document_types
 from services.kernel.participants import PARTICIPANTS
+from services.kernel.web.contract import problem_responses
 from services.kernel.web.identity import Caller, CallerDep
 from services.kernel.web.problems import MalformedRequest, NotFound
 from services.kernel.web.service import SessionDep
@@ -65,7 +67,8 @@ def dashboard(request: Request) -> HTMLResponse:
                  document_types=business_document_types())
 
 
-@router.get("/messages/{message_id}", response_class=HTMLResponse, summary="One message on the dashboard")
+@router.get("/messages/{message_id}", response_class=HTMLResponse, summary="One message on the dashboard",
+            responses={200: {"content": {"text/html": {}}, "description": "The page"}})
 def message_page(request: Request, message_id: Annotated[str, PathParam(max_length=64)],
                  sender: CountryQuery = None) -> HTMLResponse:
     """Timeline, receipt, findings, error signal, answers and payload of one message."""
@@ -81,16 +84,18 @@ def static(name: str) -> FileResponse:
                         headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
 
-@router.get("/api/session", summary="Who the token belongs to, and what the dashboard offers it")
-def session_info(caller: CallerDep) -> dict[str, Any]:
+@router.get("/api/session", summary="Who the token belongs to, and what the dashboard offers it",
+            response_model=DashboardSession)
+def session_info(caller: CallerDep) -> DashboardSession:
     """The caller's country (or operator) and whether it may replay."""
     name = "Network operator" if caller.is_operator else PARTICIPANTS.get(caller.country, caller.country)
-    return {"country": caller.country, "name": name, "operator": caller.is_operator,
-            "may_replay": caller.is_operator, "replayable_states": list(REPLAYABLE)}
+    return DashboardSession(country=caller.country, name=name, operator=caller.is_operator,
+                            may_replay=caller.is_operator, replayable_states=list(REPLAYABLE))
 
 
-@router.get("/api/links", summary="Messages per link and state group (the caller's links; all for the operator)")
-def links(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+@router.get("/api/links", summary="Messages per link and state group (the caller's links; all for the operator)",
+            response_model=DashboardLinks)
+def links(caller: CallerDep, session: SessionDep) -> DashboardLinks:
     """Per (sender, receiver): delivered, waiting and failed counts, and counts per state."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for sender, receiver, state, count in repository.count_by_link(session):
@@ -102,19 +107,22 @@ def links(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
         link[GROUP_OF.get(state, "waiting")] += count
     items = [found[key] for key in sorted(found)]
     totals = {group: sum(link[group] for link in items) for group in GROUPS}
-    return {"links": items, "totals": totals, "groups": {group: list(states) for group, states in GROUPS.items()}}
+    return DashboardLinks.model_validate(
+        {"links": items, "totals": totals, "groups": {group: list(states) for group, states in GROUPS.items()}})
 
 
-@router.get("/api/messages", summary="Messages, newest first, by country (either side), type and state")
+@router.get("/api/messages", summary="Messages, newest first, by country (either side), type and state",
+            response_model=DashboardMessages, responses=problem_responses(400))
 def messages(caller: CallerDep, session: SessionDep, country: CountryQuery = None,
              document_type: str | None = None, state: str | None = None,
-             limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+             limit: Annotated[int, Query(ge=1, le=500)] = 50) -> DashboardMessages:
     """The caller's messages (all, for the operator) that ``country`` sent or receives."""
     if state is not None and state not in STATES:
         raise MalformedRequest(f"state {state!r} is not one of {', '.join(STATES)}")
     found, total = _messages(session, caller, country=country, document_type=document_type, state=state,
                              limit=limit)
-    return {"items": [views.summary(m) for m in found], "total": total, "limit": limit}
+    return DashboardMessages.model_validate({"items": [views.summary(m) for m in found], "total": total,
+                                            "limit": limit})
 
 
 def _messages(session: SessionDep, caller: Caller, *, country: str | None, document_type: str | None,

@@ -35,13 +35,11 @@ from services.hub.models import (
     HubMessage,
 )
 from services.hub.receipts import Answer, read_answer
-from services.kernel import canonical
 from services.kernel.background import BackgroundLoop
 from services.kernel.clock import utcnow
 from services.kernel.db import session_scope
-from services.kernel.messages.exchange import Envelope
 from services.kernel.network import Network
-from services.kernel.outbox import backoff
+from services.kernel.retry import age
 
 log = logging.getLogger("swx.hub.delivery")
 
@@ -57,15 +55,15 @@ class Claim:
     receiver: str
     payload_digest: str
     body: bytes
+    """The envelope exactly as its sender signed and sent it, never rebuilt from the columns
+    (they keep ``created_at`` as an instant in UTC, not with the offset that was signed)."""
+    media_type: str
+    """The body's Content-Type: ``application/json`` or ``application/xml``, as it arrived."""
 
 
-def envelope_of(message: HubMessage) -> Envelope:
-    return Envelope(
-        message_id=message.message_id, conversation_id=message.conversation_id, in_reply_to=message.in_reply_to,
-        sender=message.sender, receiver=message.receiver, document_type=message.document_type,
-        created_at=message.created_at, payload_format=message.payload_format,  # type: ignore[arg-type]
-        payload=message.payload, payload_digest=message.payload_digest, signature=message.signature,
-    )
+def envelope_of(message: HubMessage) -> tuple[bytes, str]:
+    """What delivery sends: the stored envelope as received, and its media type."""
+    return message.envelope, message.envelope_media_type
 
 
 class DeliveryWorker(BackgroundLoop):
@@ -129,10 +127,10 @@ class DeliveryWorker(BackgroundLoop):
                 repository.add_transition(session, message, SENDING, at=now,
                                           note=note + (" (the previous attempt's lease ran out)" if again else ""))
                 assert message.id is not None
-                body = canonical.json_text(envelope_of(message)).encode("utf-8")
+                body, media_type = envelope_of(message)
                 claims.append(Claim(pk=message.id, lease_owner=owner, message_id=message.message_id,
                                     sender=message.sender, receiver=message.receiver,
-                                    payload_digest=message.payload_digest, body=body))
+                                    payload_digest=message.payload_digest, body=body, media_type=media_type))
         return claims
 
     async def deliver(self, claim: Claim) -> None:
@@ -146,7 +144,7 @@ class DeliveryWorker(BackgroundLoop):
         participant = self.network.participants.get(claim.receiver)
         if participant is None or not participant.endpoint:
             return Answer.transient(f"the network directory has no endpoint for {claim.receiver}")
-        headers = {"Authorization": f"Bearer {self.network.hub_token}", "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {self.network.hub_token}", "Content-Type": claim.media_type}
         try:
             response = await self.client.post(f"{participant.endpoint.rstrip('/')}/inbox", content=claim.body,
                                               headers=headers, timeout=self.settings.delivery_timeout)
@@ -165,6 +163,7 @@ class DeliveryWorker(BackgroundLoop):
                 return
             message.lease_owner = message.lease_until = None
             now = utcnow()
+            policy, queued_at = self.settings.retry_policy(), message.queued_at or message.received_at
             if answer.outcome == DELIVERED:
                 self._delivered(session, message, answer)
             elif answer.outcome == REJECTED:
@@ -172,15 +171,15 @@ class DeliveryWorker(BackgroundLoop):
                 repository.add_transition(session, message, REJECTED, at=now, note=answer.reason)
                 log.warning("message.rejected message_id=%s receiver=%s reason=%s", message.message_id,
                             message.receiver, answer.reason)
-            elif (message.attempts >= self.settings.max_attempts
-                  or (now - (message.queued_at or message.received_at)).total_seconds() >= self.settings.max_age):
+            elif policy.gives_up(attempts=message.attempts, queued_at=queued_at, now=now):
                 message.last_error = answer.reason
                 repository.add_transition(session, message, FAILED, at=now,
-                                          note=f"gave up after {message.attempts} attempt(s): {answer.reason}")
+                                          note=f"gave up after {message.attempts} attempt(s) in "
+                                               f"{age(queued_at, now=now):.0f} s: {answer.reason}")
                 log.warning("message.failed message_id=%s attempts=%d reason=%s", message.message_id,
                             message.attempts, answer.reason)
             else:
-                delay = backoff(message.attempts - 1, base=self.settings.retry_base, cap=self.settings.retry_cap)
+                delay = policy.delay(message.attempts, retry_after=answer.retry_after)
                 message.last_error, message.next_attempt_at = answer.reason, now + timedelta(seconds=delay)
                 repository.add_transition(session, message, WAITING_FOR_RETRY, at=now,
                                           note=f"{answer.reason}; next attempt in {delay:.1f} s")

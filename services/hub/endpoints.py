@@ -1,16 +1,25 @@
 """Hub HTTP endpoints: accept envelopes, show messages and the directory, replay dead letters."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
-from starlette.background import BackgroundTask
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from services.hub import intake, repository, views
 from services.hub.models import QUEUED, REPLAYABLE, STATES, HubMessage, HubSuspension
+from services.hub.schemas import (
+    Acceptance,
+    Directory,
+    MessagePage,
+    MessageRecord,
+    ParticipantEntry,
+    Resumed,
+    Suspended,
+    Suspension,
+)
 from services.kernel.clock import utcnow
 from services.kernel.network import Network
 from services.kernel.web.bodies import DocumentBody
+from services.kernel.web.contract import BODY_ERRORS, Offset, problem_responses, request_body
 from services.kernel.web.identity import Caller, CallerDep
 from services.kernel.web.problems import Conflict, Forbidden, MalformedRequest, NotFound
 from services.kernel.web.service import SessionDep
@@ -20,37 +29,46 @@ CountryQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")]
 
 
 @router.post("/messages", status_code=202, summary="Send a signed envelope to another participant",
-             responses={200: {"description": "The same envelope was accepted before; the original answer"},
-                        403: {"description": "The credential is not the sender's"},
-                        409: {"description": "The message_id was used for another message"},
-                        422: {"description": "Signature refused, receiver does not accept the type, or the "
-                                             "payload is invalid; the findings are in errors"}})
-def send_message(request: Request, caller: CallerDep, received: DocumentBody, session: SessionDep) -> JSONResponse:
+             response_model=Acceptance, openapi_extra=request_body("exchange.envelope"),
+             responses={200: {"description": "The same envelope was accepted before; the original answer",
+                              "model": Acceptance},
+                        **problem_responses(*BODY_ERRORS, 403, 409, 422, 429, descriptions={
+                            403: "The credential is not the sender's",
+                            409: "The message_id was used for another message",
+                            422: "Signature refused, receiver does not accept the type, or the payload is invalid; "
+                                 "the findings are in errors"})})
+def send_message(request: Request, response: Response, background: BackgroundTasks, caller: CallerDep,
+                 received: DocumentBody, session: SessionDep) -> Acceptance:
     """Verify, validate and queue an envelope; 202 once it is stored for delivery."""
     settings, network = request.app.state.settings, request.app.state.network
     envelope = intake.read_envelope(received.data, fmt=received.format, max_bytes=settings.max_body_bytes)
     warnings = intake.check_envelope(envelope, caller=caller, network=network, max_bytes=settings.max_body_bytes)
     accepted = intake.accept(session, envelope=envelope, warnings=warnings)
-    return JSONResponse(intake.acceptance(accepted.message), status_code=202 if accepted.created else 200,
-                        headers={"Location": f"/messages/{envelope.message_id}"},
-                        background=_wake_worker(request) if accepted.created else None)
+    response.status_code = 202 if accepted.created else 200
+    response.headers["Location"] = f"/messages/{envelope.message_id}"
+    if accepted.created:
+        _wake_worker(request, background)
+    return Acceptance.model_validate(intake.acceptance(accepted.message))
 
 
-@router.get("/messages/{message_id}", summary="A message's state, timeline, receipt and answers")
+@router.get("/messages/{message_id}", summary="A message's state, timeline, receipt and answers",
+            response_model=MessageRecord, response_model_exclude_unset=True,  # payload only when asked for
+            responses=problem_responses(404, 409, descriptions={409: "Several senders used the id; name one"}))
 def get_message(caller: CallerDep, session: SessionDep, message_id: str,
-                sender: CountryQuery = None, payload: bool = False) -> dict[str, Any]:
+                sender: CountryQuery = None, payload: bool = False) -> MessageRecord:
     """One message the caller sent or receives (any, for the operator)."""
     message = _visible(session, caller, message_id, sender)
-    return views.record(session, message, with_payload=payload)
+    return MessageRecord.model_validate(views.record(session, message, with_payload=payload))
 
 
-@router.get("/messages", summary="Messages, newest first, by sender, receiver, state, type or conversation")
+@router.get("/messages", summary="Messages, newest first, by sender, receiver, state, type or conversation",
+            response_model=MessagePage, responses=problem_responses(400))
 def list_messages(
     caller: CallerDep, session: SessionDep, sender: CountryQuery = None, receiver: CountryQuery = None,
     state: Annotated[str | None, Query(description=" | ".join(STATES))] = None,
     document_type: str | None = None, conversation_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
+) -> MessagePage:
     """The caller's messages (every message, for the operator)."""
     if state is not None and state not in STATES:
         raise MalformedRequest(f"state {state!r} is not one of {', '.join(STATES)}")
@@ -58,12 +76,17 @@ def list_messages(
                                      receiver=receiver, state=state, document_type=document_type,
                                      conversation_id=conversation_id)
     messages, total = repository.list_messages(session, where, limit=limit, offset=offset)
-    return {"items": [views.summary(m) for m in messages], "total": total, "limit": limit, "offset": offset}
+    return MessagePage.model_validate({"items": [views.summary(m) for m in messages], "total": total,
+                                       "limit": limit, "offset": offset})
 
 
-@router.post("/messages/{message_id}/replay", summary="Queue a FAILED message again (operator)")
-def replay_message(request: Request, caller: CallerDep, session: SessionDep, message_id: str,
-                   sender: CountryQuery = None) -> JSONResponse:
+@router.post("/messages/{message_id}/replay", summary="Queue a FAILED message again (operator)",
+             response_model=MessageRecord,
+             responses=problem_responses(403, 404, 409, descriptions={
+                 403: "Only the operator replays", 409: "The message is not FAILED or REJECTED, or several senders "
+                                                        "used the id"}))
+def replay_message(request: Request, background: BackgroundTasks, caller: CallerDep, session: SessionDep,
+                   message_id: str, sender: CountryQuery = None) -> MessageRecord:
     """Deliver a dead letter again, under the same message_id."""
     if not caller.is_operator:
         raise Forbidden("only the network operator may replay messages")
@@ -78,37 +101,42 @@ def replay_message(request: Request, caller: CallerDep, session: SessionDep, mes
     message.receipt = message.error_signal = None
     repository.add_transition(session, message, QUEUED, at=now, note=f"replayed by the operator after {message.state}")
     session.flush()
-    return JSONResponse(views.record(session, message), background=_wake_worker(request))
+    _wake_worker(request, background)
+    return MessageRecord.model_validate(views.record(session, message))
 
 
-@router.get("/participants", tags=["directory"], summary="The network directory (without credentials)")
-def participants(request: Request, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+@router.get("/participants", tags=["directory"], summary="The network directory (without credentials)",
+            response_model=Directory)
+def participants(request: Request, caller: CallerDep, session: SessionDep) -> Directory:
     """Every participant's endpoint, accepted document types and public key (JWK), and
     whether the operator suspended deliveries to it."""
     network: Network = request.app.state.network
     suspended = repository.suspended(session)
-    return {"participants": [{**p.as_entry(), "suspended": _suspension(suspended.get(p.country))}
-                             for p in network.participants.values()]}
+    return Directory(participants=[ParticipantEntry(**p.as_entry(), suspended=_suspension(suspended.get(p.country)))
+                                   for p in network.participants.values()])
 
 
 @router.post("/participants/{country}/suspend", tags=["directory"],
-             summary="Hold deliveries to a participant (operator): its messages wait and retry")
+             summary="Hold deliveries to a participant (operator): its messages wait and retry",
+             response_model=Suspended, responses=problem_responses(403, 404))
 def suspend_participant(request: Request, caller: CallerDep, session: SessionDep, country: str,
-                        note: Annotated[str | None, Query(max_length=1024)] = None) -> dict[str, Any]:
+                        note: Annotated[str | None, Query(max_length=1024)] = None) -> Suspended:
     """Take a participant out of delivery, e.g. for maintenance of its endpoint."""
     _operator_on(request, caller, country)
     row = repository.suspend(session, country, note=note)
-    return {"country": country, "suspended": _suspension(row)}
+    return Suspended(country=country, suspended=_suspension(row))
 
 
 @router.post("/participants/{country}/resume", tags=["directory"],
-             summary="Deliver to a suspended participant again (operator)")
-def resume_participant(request: Request, caller: CallerDep, session: SessionDep, country: str) -> JSONResponse:
+             summary="Deliver to a suspended participant again (operator)",
+             response_model=Resumed, responses=problem_responses(403, 404))
+def resume_participant(request: Request, background: BackgroundTasks, caller: CallerDep, session: SessionDep,
+                       country: str) -> Resumed:
     """Lift a suspension; waiting messages go at their next attempt."""
     _operator_on(request, caller, country)
     was = repository.resume(session, country)
-    return JSONResponse({"country": country, "suspended": None, "was_suspended": was},
-                        background=_wake_worker(request))
+    _wake_worker(request, background)
+    return Resumed(country=country, suspended=None, was_suspended=was)
 
 
 def _operator_on(request: Request, caller: Caller, country: str) -> None:
@@ -118,16 +146,17 @@ def _operator_on(request: Request, caller: Caller, country: str) -> None:
         raise NotFound(f"{country} is not a participant of this network")
 
 
-def _suspension(row: HubSuspension | None) -> dict[str, Any] | None:
-    return None if row is None else {"since": row.since.isoformat(), "note": row.note}
+def _suspension(row: HubSuspension | None) -> Suspension | None:
+    return None if row is None else Suspension(since=row.since.isoformat(), note=row.note)
 
 
-def _wake_worker(request: Request) -> BackgroundTask | None:
+def _wake_worker(request: Request, background: BackgroundTasks) -> None:
     """Wake the in-process worker once the response is on its way: the request's session
-    has committed by then, so the worker finds the message. None without one (the
+    has committed by then, so the worker finds the message. Nothing without one (the
     ``swx hub-worker`` processes poll)."""
     worker = request.app.state.worker
-    return BackgroundTask(worker.wake) if worker is not None else None
+    if worker is not None:
+        background.add_task(worker.wake)
 
 
 def _visible(session: SessionDep, caller: Caller, message_id: str, sender: str | None) -> HubMessage:

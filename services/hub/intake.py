@@ -4,6 +4,10 @@ is it new. An envelope that passes is stored with its delivery state in one tran
 Checks run from the cheapest: the envelope's own schema and rules, the credential against
 ``sender``, the signature, the receiver's directory entry, and last the payload against the
 registered schema and rules of its ``document_type`` (never forwarded when invalid).
+
+The hub keeps the body exactly as it arrived, JSON or XML, and delivery forwards those
+bytes: the signature is the sender's, over content the hub must not spell anew (a column
+keeps ``created_at`` only as an instant in UTC, not the offset the sender signed).
 """
 
 import hashlib
@@ -12,10 +16,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import PrivateAttr
 from sqlmodel import Session
 
 from services.hub import repository
-from services.hub.models import QUEUED, RECEIVED, HubMessage
+from services.hub.models import JSON_ENVELOPE, QUEUED, RECEIVED, HubMessage
+from services.kernel import canonical
 from services.kernel.clock import utcnow
 from services.kernel.findings import Finding, Layer
 from services.kernel.messages.exchange import Envelope
@@ -39,14 +45,44 @@ class Accepted:
     """False when the same envelope was accepted before (a resend)."""
 
 
-def read_envelope(body: bytes, *, fmt: str, max_bytes: int) -> Envelope:
+class ReceivedEnvelope(Envelope):
+    """An envelope with the body it arrived in: what the hub stores and forwards. It rides on
+    the envelope because that is what the endpoint hands from ``read_envelope`` to ``accept``."""
+
+    _body: bytes = PrivateAttr(default=b"")
+    _media_type: str = PrivateAttr(default=JSON_ENVELOPE)
+
+    @classmethod
+    def of(cls, envelope: Envelope, *, body: bytes, media_type: str) -> "ReceivedEnvelope":
+        received = cls.model_construct(envelope.model_fields_set, **dict(envelope))
+        received._body, received._media_type = body, media_type
+        return received
+
+    @property
+    def body(self) -> bytes:
+        return self._body
+
+    @property
+    def media_type(self) -> str:
+        return self._media_type
+
+
+def read_envelope(body: bytes, *, fmt: str, max_bytes: int) -> ReceivedEnvelope:
     """The envelope in the body, or the problem (400, 413, 415, 422) naming every finding."""
-    report = validate(body, media_type=FORMAT_MEDIA_TYPES[fmt], expected_type=ENVELOPE,
-                      limits=Limits(max_bytes=max_bytes))
+    media_type = FORMAT_MEDIA_TYPES[fmt]
+    report = validate(body, media_type=media_type, expected_type=ENVELOPE, limits=Limits(max_bytes=max_bytes))
     if not report.valid:
         raise refusal(report, ENVELOPE)
     assert isinstance(report.document, Envelope)
-    return report.document
+    return ReceivedEnvelope.of(report.document, body=body, media_type=media_type)
+
+
+def as_sent(envelope: Envelope) -> tuple[bytes, str]:
+    """The envelope's body and media type as its sender sent them; for an envelope that did
+    not come over the wire, the canonical JSON its sender would send."""
+    if isinstance(envelope, ReceivedEnvelope):
+        return envelope.body, envelope.media_type
+    return canonical.json_text(envelope).encode("utf-8"), JSON_ENVELOPE
 
 
 def check_envelope(envelope: Envelope, *, caller: Caller, network: Network, max_bytes: int) -> list[Finding]:
@@ -93,12 +129,14 @@ def envelope_digest(envelope: Envelope) -> str:
 def accept(session: Session, *, envelope: Envelope, warnings: list[Finding]) -> Accepted:
     """Store a checked envelope as QUEUED, or find the one it resends (409 if it differs)."""
     digest = envelope_digest(envelope)
+    body, media_type = as_sent(envelope)
     now = utcnow()
     message = HubMessage(
         message_id=envelope.message_id, conversation_id=envelope.conversation_id, in_reply_to=envelope.in_reply_to,
         sender=envelope.sender, receiver=envelope.receiver, document_type=envelope.document_type,
         created_at=envelope.created_at, payload_format=envelope.payload_format, payload=envelope.payload,
-        payload_digest=envelope.payload_digest, signature=envelope.signature or "", envelope_digest=digest,
+        payload_digest=envelope.payload_digest, signature=envelope.signature or "", envelope=body,
+        envelope_media_type=media_type, envelope_digest=digest,
         findings=json.dumps([f.as_dict() for f in warnings]) if warnings else None,
         received_at=now, next_attempt_at=now, state=QUEUED,
     )

@@ -3,10 +3,12 @@ timeline of each one's states."""
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.kernel.clock import utcnow
+
+JSON_ENVELOPE, XML_ENVELOPE = "application/json", "application/xml"
 
 RECEIVED, QUEUED, SENDING = "RECEIVED", "QUEUED", "SENDING"
 WAITING_FOR_RETRY, DELIVERED, ACKNOWLEDGED = "WAITING_FOR_RETRY", "DELIVERED", "ACKNOWLEDGED"
@@ -34,11 +36,17 @@ class HubMessage(SQLModel, table=True):
     sender: str = Field(index=True, max_length=2)
     receiver: str = Field(index=True, max_length=2)
     document_type: str = Field(index=True, max_length=64)
-    created_at: datetime = Field(description="when the sender created the envelope")
+    created_at: datetime = Field(description="when the sender created the envelope, in UTC: its offset as "
+                                             "signed is only in ``envelope``")
     payload_format: str = Field(max_length=4)
     payload: str = Field(sa_column=Column(Text, nullable=False))
     payload_digest: str = Field(max_length=64)
     signature: str = Field(sa_column=Column(Text, nullable=False))
+    envelope: bytes = Field(sa_column=Column(LargeBinary, nullable=False),
+                            description="the envelope exactly as its sender signed and sent it: what delivery "
+                                        "forwards (the columns above are copies, for filters and display)")
+    envelope_media_type: str = Field(max_length=32, description=f"{JSON_ENVELOPE} or {XML_ENVELOPE}: how "
+                                                                "``envelope`` is written, and its Content-Type")
     envelope_digest: str = Field(max_length=64, description="SHA-256 of the signed content: tells a resend "
                                                               "from another message under the same id")
     findings: str | None = Field(default=None, sa_column=Column(Text), description="warnings, as JSON")

@@ -15,16 +15,15 @@ from pydantic import ValidationError
 
 from services.hub.models import DELIVERED, REJECTED, WAITING_FOR_RETRY
 from services.kernel import canonical
+from services.kernel.clock import utcnow
 from services.kernel.messages.exchange import ErrorSignal, Receipt
 from services.kernel.network import Network
+from services.kernel.retry import retry_after_seconds, retryable_status
 from services.kernel.safeparse import UnsafeInput, parse_json
 from services.kernel.signing import SignatureInvalid, verify
 
 if TYPE_CHECKING:
     from services.hub.delivery import Claim
-
-TRANSIENT_STATUSES = frozenset({408, 425, 429})
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -32,20 +31,23 @@ class Answer:
     """DELIVERED, REJECTED or WAITING_FOR_RETRY."""
     reason: str
     document: str | None = None
-    """The signed receipt or error signal, as canonical JSON."""
+    """The signed receipt as the receiver wrote it, or its signed error signal (canonical JSON)."""
+    retry_after: float | None = None
+    """The wait the receiver asked for with ``Retry-After``, in seconds."""
 
     @classmethod
-    def transient(cls, reason: str) -> "Answer":
-        return cls(WAITING_FOR_RETRY, reason)
+    def transient(cls, reason: str, *, retry_after: float | None = None) -> "Answer":
+        return cls(WAITING_FOR_RETRY, reason, retry_after=retry_after)
 
 
 def read_answer(response: httpx.Response, *, claim: "Claim", network: Network) -> Answer:
     status = response.status_code
-    if status >= 500 or status in TRANSIENT_STATUSES:
-        return Answer.transient(f"{claim.receiver} answered {status}")
+    if retryable_status(status):
+        return Answer.transient(f"{claim.receiver} answered {status}",
+                                retry_after=retry_after_seconds(response.headers.get("retry-after"), now=utcnow()))
     body = _json(response)
     if status == 200:
-        return _receipt(body, claim=claim, network=network)
+        return _receipt(body, text=response.text, claim=claim, network=network)
     if 400 <= status < 500 and isinstance(body, dict) and isinstance(body.get("error_signal"), dict):
         return _error_signal(body["error_signal"], status=status, claim=claim, network=network)
     return Answer.transient(f"{claim.receiver} answered {status} without a signed receipt or error signal")
@@ -58,7 +60,7 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
-def _receipt(body: Any, *, claim: "Claim", network: Network) -> Answer:
+def _receipt(body: Any, *, text: str, claim: "Claim", network: Network) -> Answer:
     try:
         receipt = Receipt.model_validate(body)
         verify(receipt, public_key_for=network.public_key_for)
@@ -71,8 +73,8 @@ def _receipt(body: Any, *, claim: "Claim", network: Network) -> Answer:
     found = (receipt.message_id, receipt.sender, receipt.receiver, receipt.payload_digest)
     if found != expected:
         return Answer.transient(f"the receipt from {claim.receiver} is for another message or payload")
-    return Answer(DELIVERED, f"receipt {receipt.receipt_id} signed by {receipt.receiver}",
-                  canonical.json_text(receipt))
+    # kept as the receiver signed and sent it (it has just been parsed from these very bytes)
+    return Answer(DELIVERED, f"receipt {receipt.receipt_id} signed by {receipt.receiver}", text)
 
 
 def _error_signal(body: Any, *, status: int, claim: "Claim", network: Network) -> Answer:

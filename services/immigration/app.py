@@ -40,4 +40,5 @@ def create_app(settings: ImmigrationSettings | None = None, *,
                     "board / no-board / refer answers are shown per person.",
         settings=settings or ImmigrationSettings(), migrations=MIGRATIONS, hub_client=hub_client,
         routers=[router, answers_router({"immigration.api-response": _record_api_response})],
+        rate_limited=[("POST", "/manifests")],
     )

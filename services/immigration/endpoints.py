@@ -1,17 +1,34 @@
 """Immigration HTTP endpoints: thin, parse, call the service, shape the answer."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.immigration import repository, service
 from services.immigration.models import ManifestPersonRecord, ManifestRecord
+from services.immigration.schemas import (
+    Journey,
+    JourneyEnd,
+    ManifestDecisions,
+    ManifestItem,
+    ManifestPage,
+    ManifestPublic,
+    ManifestSubmitted,
+    PersonDecision,
+)
 from services.kernel.messages.immigration import PassengerManifest
 from services.kernel.outbox import message_summaries
 from services.kernel.web.bodies import ReceivedBody, body_dependency, document_response, wants_xml
-from services.kernel.web.examples import document_body
+from services.kernel.web.contract import (
+    BODY_ERRORS,
+    Offset,
+    OutboundMessagePublic,
+    ProblemFinding,
+    problem_responses,
+    request_body,
+)
 from services.kernel.web.identity import CallerDep
 from services.kernel.web.service import SessionDep, wake_dispatcher
 from services.kernel.web.submissions import accept_document
@@ -22,43 +39,47 @@ router = APIRouter(tags=["passenger manifests"])
 LIST_TYPES = {"745": "passengers", "250": "crew", "336": "master crew list"}
 
 
-def _end(location: str, country: str, moment: dt.datetime | None) -> dict[str, Any]:
-    return {"location": location, "country": country, "date_time": moment.isoformat() if moment else None}
+def _end(location: str, country: str, moment: dt.datetime | None) -> JourneyEnd:
+    return JourneyEnd(location=location, country=country, date_time=moment.isoformat() if moment else None)
 
 
-def _resource(session: SessionDep, record: ManifestRecord) -> dict[str, Any]:
+def _resource(session: SessionDep, record: ManifestRecord) -> ManifestPublic:
     manifest = service.manifest_document(record)
     transport = manifest.Transport  # times as the carrier wrote them, in local time, rather than the stored UTC
-    return {
-        "id": record.id,
-        "submitter": record.submitter,
-        "manifest_reference": record.manifest_reference,
-        "journey": {"id": record.journey_id, "date": record.journey_date.isoformat(), "carrier": record.carrier_code,
-                    "mode": "air" if record.mode_code == "4" else "sea"},
-        "departure": _end(record.departure_location, record.departure_country, transport.DepartureDateTime),
-        "arrival": _end(record.arrival_location, record.arrival_country, transport.ArrivalDateTime),
-        "list_type": record.list_type,
-        "list_type_name": LIST_TYPES.get(record.list_type, record.list_type),
-        "person_count": record.person_count,
-        "received_at": record.received_at.isoformat(),
-        "messages": message_summaries(session, service.subject(record.id)),
-        "manifest": manifest.model_dump(mode="json", exclude_none=True),
-    }
+    return ManifestPublic(
+        id=record.id,
+        submitter=record.submitter,
+        manifest_reference=record.manifest_reference,
+        journey=Journey(id=record.journey_id, date=record.journey_date.isoformat(), carrier=record.carrier_code,
+                        mode="air" if record.mode_code == "4" else "sea"),
+        departure=_end(record.departure_location, record.departure_country, transport.DepartureDateTime),
+        arrival=_end(record.arrival_location, record.arrival_country, transport.ArrivalDateTime),
+        list_type=record.list_type,
+        list_type_name=LIST_TYPES.get(record.list_type, record.list_type),
+        person_count=record.person_count,
+        received_at=record.received_at.isoformat(),
+        messages=[OutboundMessagePublic.model_validate(m)
+                  for m in message_summaries(session, service.subject(record.id))],
+        manifest=manifest.model_dump(mode="json", exclude_none=True),
+    )
 
 
-def _decision(person: ManifestPersonRecord) -> dict[str, Any]:
-    return {"sequence": person.sequence, "surname": person.surname, "given_names": person.given_names,
-            "document_number": person.document_number, "decision": person.decision,
-            "reason_code": person.reason_code, "remarks": person.remarks,
-            "decided_at": person.decided_at.isoformat() if person.decided_at else None}
+def _decision(person: ManifestPersonRecord) -> PersonDecision:
+    return PersonDecision(sequence=person.sequence, surname=person.surname, given_names=person.given_names,
+                          document_number=person.document_number, decision=person.decision,
+                          reason_code=person.reason_code, remarks=person.remarks,
+                          decided_at=person.decided_at.isoformat() if person.decided_at else None)
 
 
 @router.post("/manifests", status_code=201, summary="Submit a passenger or crew manifest (API, JSON/XML/PAXLST)",
-             openapi_extra=document_body("immigration.passenger-manifest", edifact=True),
-             responses={200: {"description": "The same manifest was submitted before; its record"},
-                        403: {"description": "The credential is for neither end of the journey"},
-                        409: {"description": "The manifest ID, journey and date were used for other content"},
-                        422: {"description": "The manifest is invalid; the findings are in errors"}})
+             response_model=ManifestSubmitted,
+             openapi_extra=request_body("immigration.passenger-manifest", formats=("json", "xml", "edifact")),
+             responses={200: {"description": "The same manifest was submitted before; its record",
+                              "model": ManifestSubmitted},
+                        **problem_responses(*BODY_ERRORS, 403, 409, 422, 429, descriptions={
+                            403: "The credential is for neither end of the journey",
+                            409: "The manifest ID, journey and date were used for other content",
+                            422: "The manifest is invalid; the findings are in errors"})})
 def submit_manifest(
     request: Request, caller: CallerDep, received: ManifestBody, session: SessionDep
 ) -> JSONResponse:
@@ -71,45 +92,51 @@ def submit_manifest(
     submitted = service.submit_manifest(session, caller=caller, manifest=manifest,
                                         participants=request.app.state.network.participants.keys())
     session.flush()
-    resource = _resource(session, submitted.record) | {"warnings": [f.as_dict() for f in report.findings]}
+    resource = ManifestSubmitted(**dict(_resource(session, submitted.record)),
+                                 warnings=[ProblemFinding.model_validate(f.as_dict()) for f in report.findings])
     wake_dispatcher(request)
-    return JSONResponse(resource, status_code=201 if submitted.created else 200,
+    return JSONResponse(resource.model_dump(mode="json"), status_code=201 if submitted.created else 200,
                         headers={"Location": f"/manifests/{submitted.record.id}"})
 
 
 @router.get("/manifests/{manifest_id}", summary="A manifest with its messages",
-            responses={200: {"content": {"application/xml": {}}, "description": "JSON resource, or the manifest "
-                             "as XML when asked with Accept: application/xml"}})
-def get_manifest(manifest_id: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
+            response_model=ManifestPublic,
+            responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}},
+                             "description": "JSON resource, or the manifest as XML when asked with Accept: "
+                                            "application/xml"}, **problem_responses(404, 406)})
+def get_manifest(manifest_id: str, request: Request, caller: CallerDep,
+                 session: SessionDep) -> Response | ManifestPublic:
     """The manifest's record; ``Accept: application/xml`` gives the manifest document itself."""
     record = service.visible_manifest(session, caller=caller, manifest_id=manifest_id)
     if wants_xml(request):
         return document_response(request, service.manifest_document(record), service.MANIFEST)
-    return JSONResponse(_resource(session, record))
+    return _resource(session, record)
 
 
-@router.get("/manifests/{manifest_id}/responses", summary="Board / no-board / refer per person")
-def get_responses(manifest_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+@router.get("/manifests/{manifest_id}/responses", summary="Board / no-board / refer per person",
+            response_model=ManifestDecisions, responses=problem_responses(404))
+def get_responses(manifest_id: str, caller: CallerDep, session: SessionDep) -> ManifestDecisions:
     """Each person's decision, ``pending`` until the arrival country's answer is back."""
     record = service.visible_manifest(session, caller=caller, manifest_id=manifest_id)
-    return {"manifest_id": record.id, "journey_id": record.journey_id,
-            "persons": [_decision(p) for p in repository.persons_of(session, record.id)]}
+    return ManifestDecisions(manifest_id=record.id, journey_id=record.journey_id,
+                             persons=[_decision(p) for p in repository.persons_of(session, record.id)])
 
 
-@router.get("/manifests", summary="Manifests your country submitted or receives")
+@router.get("/manifests", summary="Manifests your country submitted or receives", response_model=ManifestPage,
+            responses=problem_responses(400))
 def list_manifests(
     caller: CallerDep,
     session: SessionDep,
     journey: Annotated[str | None, Query(pattern=r"^[A-Z0-9]{1,17}$", description="flight or voyage number")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    offset: Offset = 0,
+) -> ManifestPage:
     """Newest first; filter by journey (flight or voyage number); page with limit and offset."""
     records = repository.list_manifests(session, country=None if caller.is_operator else caller.country,
                                         journey_id=journey, limit=limit, offset=offset)
-    items = [{"id": r.id, "manifest_reference": r.manifest_reference, "submitter": r.submitter,
-              "journey_id": r.journey_id, "journey_date": r.journey_date.isoformat(),
-              "departure_location": r.departure_location, "arrival_location": r.arrival_location,
-              "list_type": r.list_type, "person_count": r.person_count, "received_at": r.received_at.isoformat(),
-              "href": f"/manifests/{r.id}"} for r in records]
-    return {"items": items, "limit": limit, "offset": offset}
+    items = [ManifestItem(id=r.id, manifest_reference=r.manifest_reference, submitter=r.submitter,
+                          journey_id=r.journey_id, journey_date=r.journey_date.isoformat(),
+                          departure_location=r.departure_location, arrival_location=r.arrival_location,
+                          list_type=r.list_type, person_count=r.person_count, received_at=r.received_at.isoformat(),
+                          href=f"/manifests/{r.id}") for r in records]
+    return ManifestPage(items=items, limit=limit, offset=offset)

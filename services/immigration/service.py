@@ -125,7 +125,11 @@ def submit_manifest(session: Session, *, caller: Caller, manifest: PassengerMani
     if existing.content_digest != digest:
         raise Conflict(f"manifest {manifest.ID} of journey {transport.JourneyID} on {date.isoformat()} was already "
                        f"submitted for {submitter} with other content; send a new manifest ID for a new manifest")
-    log.info("manifest.resubmitted id=%s journey=%s submitter=%s", existing.id, existing.journey_id, submitter)
+    # the same manifest again: a message of it that became a dead letter is queued again (shown
+    # PENDING with its requeued_at in the answer)
+    requeued = outbox.requeue_dead_letters(session, subject(existing.id), by="resubmission")
+    log.info("manifest.resubmitted id=%s journey=%s submitter=%s requeued=%d", existing.id, existing.journey_id,
+             submitter, len(requeued))
     return Submitted(existing, created=False)
 
 

@@ -2,17 +2,25 @@
 
 ``enqueue`` adds the row in the caller's transaction, so a message exists exactly when the
 record that caused it does. ``OutboxDispatcher`` then POSTs each due row's envelope to the
-hub in the background, retrying with capped exponential backoff and jitter; a hub that is
-down delays messages but never blocks a submission or loses one.
+hub in the background, retrying under the kernel's one ``RetryPolicy``: a hub that is down
+delays messages but never blocks a submission or loses one.
+
+A row is ``PENDING`` until the hub took it (``SENT``). It becomes ``FAILED``, a dead letter
+with its reason and the time it failed, when the hub refuses it for good or when the policy
+gives up (by default after as long as the hub itself waits). A dead letter stays visible on
+its record, in ``/metrics`` and in the operator's ``GET /outbox?state=FAILED``, until the
+operator replays it or its record is submitted again: ``requeue`` makes it ``PENDING`` with
+its attempts and age counted afresh, under the same ``message_id`` (the hub eliminates
+duplicates, so a message that did arrive once is not delivered twice).
 """
 
 import asyncio
 import logging
-import random
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from sqlalchemy import Column, Text
@@ -27,12 +35,12 @@ from services.kernel.db import session_scope
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.types import Document
 from services.kernel.registry import MessageType
+from services.kernel.retry import RetryPolicy, age, retry_after_seconds, retryable_status
 
 log = logging.getLogger("swx.outbox")
-T = TypeVar("T")
 
 PENDING, SENT, FAILED = "PENDING", "SENT", "FAILED"
-
+STATES = (PENDING, SENT, FAILED)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -55,6 +63,10 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1024)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    requeued_at: datetime | None = Field(default=None, description="when a dead letter was last queued again (a "
+                                                                   "replay or a resubmission); its age counts from "
+                                                                   "then, else from created_at")
+    failed_at: datetime | None = Field(default=None, description="when it became a dead letter (FAILED)")
 
 
 def enqueue(session: Session, *, document: Document, message_type: MessageType, sender: str, receiver: str,
@@ -75,15 +87,27 @@ def envelope_of(row: OutboxMessage) -> Envelope:
     return Envelope(
         message_id=row.message_id, conversation_id=row.conversation_id, in_reply_to=row.in_reply_to,
         sender=row.sender, receiver=row.receiver, document_type=row.document_type,
-        created_at=row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC),
-        payload_format=row.payload_format,  # type: ignore[arg-type]
+        created_at=_aware(row.created_at), payload_format=row.payload_format,  # type: ignore[arg-type]
         payload=row.payload, payload_digest=row.payload_digest,
     )
 
 
-def outbox_depth(engine: Engine) -> int:
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A stored time in ISO 8601 with its UTC offset (SQLite gives some back naive)."""
+    return None if moment is None else _aware(moment).isoformat()
+
+
+# --- reading and requeueing ---------------------------------------------------------------
+def state_counts(engine: Engine) -> dict[str, int]:
+    """How many rows are in each state (every state named, 0 when none)."""
     with session_scope(engine) as session:
-        return int(session.exec(select(func.count()).where(OutboxMessage.state == PENDING)).one())
+        statement = select(OutboxMessage.state, func.count()).group_by(col(OutboxMessage.state))
+        counted = {state: int(n) for state, n in session.exec(statement)}
+    return {state: counted.get(state, 0) for state in STATES}
 
 
 def messages_for(session: Session, subject: str) -> list[OutboxMessage]:
@@ -91,10 +115,46 @@ def messages_for(session: Session, subject: str) -> list[OutboxMessage]:
     return list(session.exec(statement))
 
 
+def list_messages(session: Session, *, state: str | None, limit: int, offset: int) -> tuple[list[OutboxMessage], int]:
+    """A page of the outbox, newest first, and how many rows match in all."""
+    where = [] if state is None else [OutboxMessage.state == state]
+    total = int(session.exec(select(func.count()).select_from(OutboxMessage).where(*where)).one())
+    statement = (select(OutboxMessage).where(*where).order_by(col(OutboxMessage.id).desc())
+                 .offset(offset).limit(limit))
+    return list(session.exec(statement)), total
+
+
+def locked_message(session: Session, message_id: str) -> OutboxMessage | None:
+    """The row, locked until the transaction ends: a replay and a resubmission never both requeue it."""
+    statement = select(OutboxMessage).where(OutboxMessage.message_id == message_id).with_for_update()
+    return session.exec(statement).first()
+
+
+def requeue(row: OutboxMessage, *, by: str) -> None:
+    """Make a dead letter ``PENDING`` again, due now, its attempts and age counted afresh."""
+    now = utcnow()
+    log.info("outbox.requeued message_id=%s receiver=%s by=%s failed_at=%s reason=%s", row.message_id, row.receiver,
+             by, iso(row.failed_at), row.last_error)
+    row.state, row.attempts, row.next_attempt_at, row.requeued_at, row.failed_at = PENDING, 0, now, now, None
+
+
+def requeue_dead_letters(session: Session, subject: str, *, by: str) -> list[OutboxMessage]:
+    """Queue again every dead letter of a record (when it is submitted again); those requeued."""
+    statement = (select(OutboxMessage).where(OutboxMessage.subject == subject, OutboxMessage.state == FAILED)
+                 .order_by(col(OutboxMessage.id)).with_for_update())
+    rows = list(session.exec(statement))
+    for row in rows:
+        requeue(row, by=by)
+        session.add(row)
+    session.flush()
+    return rows
+
+
 def message_summaries(session: Session, subject: str) -> list[dict[str, Any]]:
     """How a record's GET shows its outbound messages: with the latest business answer to
     each, if one came back, and then the state ACKNOWLEDGED (an answer proves delivery,
-    even when it overtook the hub's 202)."""
+    even when it overtook the hub's 202). A dead letter shows FAILED, its reason
+    (``last_error``) and when it failed."""
     messages = messages_for(session, subject)
     answered = answers_to(session, [m.message_id for m in messages])
     summaries = []
@@ -104,15 +164,22 @@ def message_summaries(session: Session, subject: str) -> list[dict[str, Any]]:
         summaries.append({
             "message_id": m.message_id, "receiver": m.receiver, "document_type": m.document_type,
             "state": ACKNOWLEDGED if latest is not None else m.state, "attempts": m.attempts,
-            "last_error": m.last_error,
+            "last_error": m.last_error, "failed_at": iso(m.failed_at), "requeued_at": iso(m.requeued_at),
             "answer": None if latest is None else answer_summary(latest),
         })
     return summaries
 
 
-def backoff(attempts: int, *, base: float = 0.5, cap: float = 60.0) -> float:
-    """Capped exponential backoff with full jitter (AWS architecture blog's 'full jitter')."""
-    return random.uniform(0, min(cap, base * 2 ** attempts))
+# --- dispatching --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Attempt:
+    """What one try to hand a message to the hub came to."""
+
+    state: str
+    """SENT, FAILED (refused for good) or PENDING (to be tried again)."""
+    error: str | None = None
+    retry_after: float | None = None
+    """The seconds the hub's ``Retry-After`` asked for, if it did."""
 
 
 class OutboxDispatcher(BackgroundLoop):
@@ -121,24 +188,27 @@ class OutboxDispatcher(BackgroundLoop):
     name = "outbox"
 
     def __init__(self, *, engine: Engine, hub_url: str, token_for: Callable[[str], str],
-                 client: httpx.AsyncClient, max_attempts: int = 20, batch: int = 50,
-                 sign: Callable[[Envelope], Envelope] | None = None, lock: asyncio.Lock | None = None) -> None:
+                 client: httpx.AsyncClient, policy: RetryPolicy | None = None, batch: int = 50,
+                 sign: Callable[[Envelope], Envelope] | None = None, lock: asyncio.Lock | None = None,
+                 poll_interval: float = 1.0, on_dead_letter: Callable[[OutboxMessage], None] | None = None) -> None:
         self.engine, self.hub_url, self.token_for, self.client = engine, hub_url.rstrip("/"), token_for, client
-        self.max_attempts, self.batch, self.sign = max_attempts, batch, sign
-        super().__init__(lock=lock)
+        self.policy, self.batch, self.sign = policy or RetryPolicy(), batch, sign
+        self.on_dead_letter = on_dead_letter
+        """Called (outside the transaction, once it committed) for each row that became a dead letter."""
+        super().__init__(lock=lock, idle_wait=poll_interval)
 
     async def run_round(self) -> int:
         return await self.dispatch_due()
 
     async def dispatch_due(self) -> int:
-        """Send every due row once; return how many were handed over (or finally refused)."""
+        """Try every due row once; return how many were tried (the loop looks again at once)."""
         rows = await self.in_turn(self._due_rows)
-        done = 0
         for row in rows:
-            outcome = await self._send(row)
-            await self.in_turn(self._record, row.id, outcome)
-            done += outcome[0] in (SENT, FAILED)
-        return done
+            attempt = await self._send(row)
+            dead = await self.in_turn(self._record, row.id, attempt)
+            if dead is not None and self.on_dead_letter is not None:
+                self.on_dead_letter(dead)
+        return len(rows)
 
     def _due_rows(self) -> list[OutboxMessage]:
         with session_scope(self.engine) as session:
@@ -147,44 +217,56 @@ class OutboxDispatcher(BackgroundLoop):
                          .order_by(col(OutboxMessage.id)).limit(self.batch))
             return list(session.exec(statement))
 
-    async def _send(self, row: OutboxMessage) -> tuple[str, str | None]:
+    async def _send(self, row: OutboxMessage) -> Attempt:
         envelope = envelope_of(row)
         try:
             token = self.token_for(row.sender)
         except KeyError:
-            return FAILED, f"{row.sender} is not a participant of this network: no credential to send with"
+            return Attempt(FAILED, f"{row.sender} is not a participant of this network: no credential to send with")
         if self.sign is not None:
             try:
                 envelope = self.sign(envelope)
             except LookupError as error:
-                return FAILED, f"cannot sign: {error}"
+                return Attempt(FAILED, f"cannot sign: {error}")
         body = canonical.json_text(envelope).encode("utf-8")
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         try:
             response = await self.client.post(f"{self.hub_url}/messages", content=body, headers=headers, timeout=10)
         except httpx.HTTPError as error:
-            return PENDING, f"hub unreachable: {type(error).__name__}"
+            return Attempt(PENDING, f"hub unreachable: {type(error).__name__}")
         if response.status_code in (200, 201, 202):
-            return SENT, None
-        if response.status_code in (408, 425, 429) or response.status_code >= 500:
-            return PENDING, f"hub answered {response.status_code}"
-        return FAILED, f"hub refused the message ({response.status_code}): {response.text[:500]}"
+            return Attempt(SENT)
+        if retryable_status(response.status_code):
+            return Attempt(PENDING, f"hub answered {response.status_code}",
+                           retry_after_seconds(response.headers.get("retry-after"), now=utcnow()))
+        return Attempt(FAILED, f"hub refused the message ({response.status_code}): {response.text[:500]}")
 
-    def _record(self, row_id: int | None, outcome: tuple[str, str | None]) -> None:
-        state, error = outcome
+    def _record(self, row_id: int | None, attempt: Attempt) -> OutboxMessage | None:
+        """Write the attempt's outcome; the row if it became a dead letter."""
         with session_scope(self.engine) as session:
             row = session.get(OutboxMessage, row_id)
-            if row is None:
-                return
+            if row is None or row.state != PENDING:
+                return None
+            now = utcnow()
             row.attempts += 1
-            row.last_error = error
-            if state == SENT:
-                row.state, row.sent_at = SENT, utcnow()
-                log.info("outbox.sent message_id=%s receiver=%s type=%s", row.message_id, row.receiver,
-                         row.document_type)
-            elif state == FAILED or row.attempts >= self.max_attempts:
-                row.state = FAILED
-                log.warning("outbox.failed message_id=%s attempts=%d error=%s", row.message_id, row.attempts, error)
-            else:
-                row.next_attempt_at = utcnow() + timedelta(seconds=backoff(row.attempts))
-                log.info("outbox.retry message_id=%s attempts=%d error=%s", row.message_id, row.attempts, error)
+            row.last_error = attempt.error
+            if attempt.state == SENT:
+                row.state, row.sent_at = SENT, now
+                log.info("outbox.sent message_id=%s receiver=%s type=%s attempts=%d", row.message_id, row.receiver,
+                         row.document_type, row.attempts)
+                return None
+            queued_at = row.requeued_at or row.created_at
+            if attempt.state == PENDING and not self.policy.gives_up(attempts=row.attempts, queued_at=queued_at,
+                                                                     now=now):
+                delay = self.policy.delay(row.attempts, retry_after=attempt.retry_after)
+                row.next_attempt_at = now + timedelta(seconds=delay)
+                log.info("outbox.retry message_id=%s attempts=%d delay=%.1f error=%s", row.message_id, row.attempts,
+                         delay, attempt.error)
+                return None
+            if attempt.state == PENDING:
+                row.last_error = (f"gave up after {row.attempts} attempt(s) in {age(queued_at, now=now):.0f} s: "
+                                  f"{attempt.error}")[:1024]
+            row.state, row.failed_at = FAILED, now
+            log.warning("outbox.dead_letter message_id=%s receiver=%s type=%s attempts=%d reason=%s", row.message_id,
+                        row.receiver, row.document_type, row.attempts, row.last_error)
+            return row

@@ -6,7 +6,9 @@ all is rejected (it is the door to XXE, entity bombs and external DTDs). XInclud
 processed. Depth and element count are bounded.
 
 JSON: UTF-8 only, NaN and Infinity refused, duplicate keys refused (two parsers would
-otherwise disagree on which one wins), depth bounded.
+otherwise disagree on which one wins), depth and the number of values bounded (the JSON
+counterpart of the element count: a document of a few megabytes could otherwise carry
+hundreds of thousands of keys, each a finding for the schema layer to build).
 
 Each function returns the parsed value or raises ``UnsafeInput`` carrying one finding;
 nothing else escapes.
@@ -27,6 +29,8 @@ class Limits:
     max_depth: int = 32
     max_elements: int = 100_000
     max_json_depth: int = 32
+    max_json_values: int = 100_000
+    """Object members and array items in one JSON document, as many as XML elements."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -107,8 +111,10 @@ def parse_json(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
         raise UnsafeInput(Finding(Layer.TRANSPORT, "ENCODING_INVALID",
                                   f"JSON must be UTF-8: byte {error.start} is not")) from None
     try:
-        value = json.loads(text, object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant,
-                           parse_float=_finite_float)
+        value = json.loads(text, object_pairs_hook=_MemberCount(limits.max_json_values),
+                           parse_constant=_refuse_constant, parse_float=_finite_float)
+    except _TooManyValues:
+        raise _too_many_values(limits) from None
     except _DuplicateKey as error:
         raise _syntax("JSON_DUPLICATE_KEY", f"key {error.key!r} appears twice in one object") from None
     except _NonFinite as error:
@@ -120,9 +126,35 @@ def parse_json(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
         raise _syntax("JSON_NUMBER_TOO_LONG", f"a number is too long to be a value: {error}") from None
     except RecursionError:
         raise _syntax("JSON_TOO_DEEP", f"values are nested deeper than {limits.max_json_depth} levels") from None
-    if _depth(value) > limits.max_json_depth:
+    depth, values = _shape(value)
+    if depth > limits.max_json_depth:
         raise _syntax("JSON_TOO_DEEP", f"values are nested deeper than {limits.max_json_depth} levels")
+    if values > limits.max_json_values:
+        raise _too_many_values(limits)
     return value
+
+
+def _too_many_values(limits: Limits) -> UnsafeInput:
+    return _syntax("JSON_TOO_MANY_VALUES",
+                   f"the document has more than {limits.max_json_values:,} values (object members and array items)")
+
+
+class _TooManyValues(ValueError):
+    pass
+
+
+class _MemberCount:
+    """The object hook of one parse: refuses duplicate keys, and stops the parse as soon as
+    the objects closed so far hold more members than the document may have."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        self.left -= len(pairs)
+        if self.left < 0:
+            raise _TooManyValues()
+        return _refuse_duplicates(pairs)
 
 
 class _DuplicateKey(ValueError):
@@ -160,15 +192,17 @@ def _finite_float(token: str) -> float:
 
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth, level by level without recursion (the value may be hostile)."""
-    depth = 0
+def _shape(value: Any) -> tuple[int, int]:
+    """Nesting depth and number of members and items, level by level without recursion
+    (the value may be hostile)."""
+    depth = values = 0
     level = [value] if isinstance(value, (dict, list)) else []
     while level:
         depth += 1
         below: list[Any] = []
         for node in level:
             children = node.values() if type(node) is dict else node
+            values += len(children)
             below += [child for child in children if type(child) is dict or type(child) is list]
         level = below
-    return depth
+    return depth, values

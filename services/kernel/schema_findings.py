@@ -13,16 +13,32 @@ SCHEMA_LENGTH          a string or list too short or too long
 SCHEMA_RANGE           a number out of range
 SCHEMA_INVALID         anything else the schema refuses
 =====================  ==========================================================
+
+Both stop describing after ``limit`` findings and only count the rest. ``xsd_findings``
+also bounds what libxml2 is asked for: lxml names the element of every XSD error by
+walking its preceding siblings, so a document of thousands of faulty siblings would cost
+time growing with the square of their number before the first finding could be cut.
 """
 
+import copy
 import re
+from collections import Counter, deque
 from typing import Any
 
 from lxml import etree
 from pydantic import BaseModel, ValidationError
 
 from services.kernel import xmlmap
-from services.kernel.findings import Finding, Layer, Location, pointer
+from services.kernel.findings import (
+    MAX_FINDINGS,
+    Finding,
+    Layer,
+    Location,
+    Truncated,
+    count,
+    pointer,
+    truncation,
+)
 
 _PYDANTIC_CODES = {
     "missing": "SCHEMA_REQUIRED",
@@ -63,21 +79,118 @@ def _pydantic_code(error_type: str, message: str) -> str:
     return "SCHEMA_TYPE"
 
 
-def from_pydantic(error: ValidationError) -> list[Finding]:
+def from_pydantic(error: ValidationError, *, limit: int = MAX_FINDINGS) -> list[Finding]:
+    """The first ``limit`` errors as findings, and a notice counting the others."""
     findings = []
-    for item in error.errors(include_url=False, include_input=False):
+    for item in error.errors(include_url=False, include_input=False, include_context=False)[:limit]:
         message = str(item["msg"]).removeprefix("Value error, ")
         where = pointer(*item["loc"])
         findings.append(Finding(Layer.SCHEMA, _pydantic_code(item["type"], message), message,
                                 location=Location(pointer=where)))
+    if (omitted := error.error_count() - len(findings)) > 0:
+        findings.append(truncation(omitted, layer=Layer.SCHEMA, limit=limit))
     return findings
+
+
+STREAM_FROM_BYTES = 64 * 1024
+"""Smaller documents are validated as a tree at once: their errors cannot cost much."""
+FEW_ERRORS = MAX_FINDINGS
+"""Up to this many errors are located in the document itself, however wide it is."""
+SAME_NAME_RUN = 1000
+"""Children of one name an element keeps in the copy a flood of errors is located in."""
+
+
+def xsd_findings(schema: etree.XMLSchema, tree: etree._ElementTree, data: bytes,
+                 model: type[BaseModel]) -> list[Finding]:
+    """The XSD findings for ``tree`` (parsed from ``data``), [] when it is valid.
+
+    A large document is first validated while it is parsed again, which counts its errors
+    in linear time (no element paths are made while parsing). A few errors are then
+    located in the tree; a flood in a copy where no element keeps more than
+    ``SAME_NAME_RUN`` children of one name, with a notice counting the rest as libxml2
+    counted them (a message per fault, where findings are one per element: "at least")."""
+    if len(data) <= STREAM_FROM_BYTES:
+        return [] if schema.validate(tree) else from_xsd(schema.error_log, model, tree)
+    streamed = _streamed_error_count(schema, data)
+    if streamed == 0:
+        return []
+    located = tree if streamed <= FEW_ERRORS else _pruned(tree)
+    schema.validate(located)
+    described = from_xsd(schema.error_log, model, located)
+    if located is tree:  # nothing was left out: every error was counted
+        return described
+    findings = [f for f in described if not isinstance(f, Truncated)]
+    if not findings:  # every fault lies past the runs kept: say so, without a place
+        findings = [Finding(Layer.SCHEMA, "SCHEMA_INVALID", f"the document does not match its schema: {streamed:,} "
+                            f"fault(s), all in repeated elements past the first {SAME_NAME_RUN:,} of their name")]
+    omitted = max(count(described), streamed) - len(findings)
+    return [*findings, truncation(omitted, layer=Layer.SCHEMA, at_least=True)] if omitted > 0 else findings
+
+
+def _streamed_error_count(schema: etree.XMLSchema, data: bytes) -> int:
+    parser = etree.XMLParser(schema=schema, resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False)  # the safe parser's settings: the bytes were parsed safely before
+    try:
+        etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        return max(len(parser.error_log), 1)  # the exception's log holds earlier parses' errors too
+    return 0
+
+
+def _pruned(tree: etree._ElementTree) -> etree._ElementTree:
+    """A copy in which each element keeps only its first ``SAME_NAME_RUN`` children of each
+    name (line numbers kept); paths found in it name the same elements in the original."""
+    wide = [e for e in tree.iter() if len(e) > SAME_NAME_RUN]
+    if not wide:
+        return tree
+    located = copy.deepcopy(tree)
+    for element in [e for e in located.iter() if len(e) > SAME_NAME_RUN]:
+        seen: Counter[Any] = Counter()
+        for child in list(element):
+            seen[child.tag] += 1
+            if seen[child.tag] > SAME_NAME_RUN:
+                element.remove(child)
+    return located
+
+
+def unexpected_members(value: Any, model: type[BaseModel], *, limit: int = MAX_FINDINGS) -> list[Finding] | None:
+    """Findings for a flood of unknown members, found by walking the parsed JSON beside the
+    model, or None when there are at most ``limit`` (the model then reports them among the
+    rest, in its order). A flood stops there: pydantic would build an error for each one."""
+    found: list[Finding] = []
+    total = 0
+    pending: deque[tuple[Any, type[BaseModel], tuple[str | int, ...]]] = deque([(value, model, ())])
+    while pending:
+        node, current, at = pending.popleft()
+        if not isinstance(node, dict):
+            continue
+        plans = xmlmap.field_plans(current)
+        unknown = node.keys() - plans.keys()  # a set difference: no Python step per member
+        total += len(unknown)
+        for key in node if unknown and len(found) < limit else ():
+            if key in unknown:
+                found.append(Finding(Layer.SCHEMA, "SCHEMA_UNEXPECTED", "Extra inputs are not permitted",
+                                     location=Location(pointer=pointer(*at, key))))
+                if len(found) == limit:
+                    break
+        for name, plan in plans.items():
+            member = node.get(name)
+            if plan.model is not None and isinstance(member, list):
+                pending += [(item, plan.model, (*at, name, i)) for i, item in enumerate(member)]
+            elif plan.model is not None and member is not None:
+                pending.append((member, plan.model, (*at, name)))
+    if total <= limit:
+        return None
+    return [*found, truncation(total - limit, layer=Layer.SCHEMA, at_least=True, limit=limit)]
 
 
 _UNEXPECTED = re.compile(r"Element '(?:\{[^}]*\})?([^']+)': This element is not expected")
 
 
-def from_xsd(log: Any, model: type[BaseModel], tree: etree._ElementTree) -> list[Finding]:
-    """One finding per faulty element: libxml2 reports a facet and then the type failure."""
+def from_xsd(log: Any, model: type[BaseModel], tree: etree._ElementTree, *,
+             limit: int = MAX_FINDINGS) -> list[Finding]:
+    """One finding per faulty element: libxml2 reports a facet and then the type failure.
+    The first ``limit`` are described, the others counted in a notice."""
     findings: list[Finding] = []
     seen: set[tuple[int, str]] = set()
     for entry in log:
@@ -85,11 +198,15 @@ def from_xsd(log: Any, model: type[BaseModel], tree: etree._ElementTree) -> list
         if where in seen:
             continue
         seen.add(where)
+        if len(findings) >= limit:
+            continue
         code = _XSD_CODES.get(entry.type_name, "SCHEMA_INVALID")
         if entry.type_name == "SCHEMAV_ELEMENT_CONTENT":
             code = _content_code(entry.message, model)
         findings.append(Finding(Layer.SCHEMA, code, _readable(entry.message),
                                 location=Location(xpath=_named_path(tree, entry.path), line=entry.line)))
+    if (omitted := len(seen) - len(findings)) > 0:
+        findings.append(truncation(omitted, layer=Layer.SCHEMA, limit=limit))
     return findings
 
 

@@ -4,6 +4,8 @@
 type, the format, the typed document when it got that far, and every finding. Nothing
 malformed raises out of it. A later layer runs only when the earlier ones found no error,
 so that findings describe the input rather than the consequences of an earlier fault.
+The findings of one document are bounded (``findings.bounded``): what describing them
+costs stops growing with the input, and the answer that carries them stays small.
 """
 
 import logging
@@ -15,7 +17,7 @@ from pydantic import ValidationError
 
 from services.kernel import schema_findings, xmlchars, xmlmap
 from services.kernel.edifact.paxlst import looks_like_edifact, parse_paxlst
-from services.kernel.findings import Finding, Layer, Location, Severity
+from services.kernel.findings import Finding, Layer, Location, Severity, bounded
 from services.kernel.messages.types import Document
 from services.kernel.registry import REGISTRY, MessageType, UnknownMessageType
 from services.kernel.rules import RuleContext
@@ -92,6 +94,13 @@ def validate(
     context: RuleContext | None = None,
 ) -> Report:
     """Run every layer over ``data`` and report."""
+    report = _validate(data, media_type=media_type, expected_type=expected_type, limits=limits, context=context)
+    report.findings = bounded(report.findings)
+    return report
+
+
+def _validate(data: bytes, *, media_type: str | None, expected_type: str | MessageType | None, limits: Limits,
+              context: RuleContext | None) -> Report:
     report = Report()
     if len(data) > limits.max_bytes:
         return _fail(report, Finding(Layer.TRANSPORT, "BODY_TOO_LARGE",
@@ -154,9 +163,9 @@ def _validate_xml(report: Report, data: bytes, wanted: MessageType | None, limit
         return
     if not _check_expected(report, found, wanted):
         return
-    schema = found.xml_schema
-    if not schema.validate(tree):
-        report.findings.extend(schema_findings.from_xsd(schema.error_log, found.model, tree))
+    invalid = schema_findings.xsd_findings(found.xml_schema, tree, data, found.model)
+    if invalid:
+        report.findings.extend(invalid)
         return
     try:
         report.document = found.model.model_validate(xmlmap.from_xml(root, found.model), strict=False)
@@ -178,6 +187,10 @@ def _validate_json(report: Report, data: bytes, wanted: MessageType | None, limi
         if refused:
             report.findings.extend(refused)
             return
+    flood = schema_findings.unexpected_members(value, found.model)
+    if flood is not None:
+        report.findings.extend(flood)
+        return
     try:
         report.document = found.model.model_validate_json(data, strict=True)
     except ValidationError as error:
@@ -239,6 +252,7 @@ def _apply_rules(report: Report, context: RuleContext) -> None:
             log.exception("rule.failed rule=%s type=%s", rule.__name__, report.message_type.key)
             findings.append(Finding(Layer.RULES, "RULE_FAILED",
                                     f"rule {rule.__name__} could not be evaluated; the document needs review"))
+    findings = bounded(findings)  # before locating: each XML location walks the finding's siblings
     if report.xml_tree is not None:
         root = report.xml_tree.getroot()
         findings = [f.at(schema_findings.locate_in_xml(root, f.location)) for f in findings]

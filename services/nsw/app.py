@@ -20,6 +20,7 @@ from services.kernel.web.service import create_service_app
 from services.nsw.config import NSWSettings
 from services.nsw.endpoints import router
 from services.nsw.handover import HandoverWorker
+from services.nsw.handover_endpoints import router as handover_router
 from services.nsw.station import open_station
 
 log = logging.getLogger("swx.nsw")
@@ -53,8 +54,8 @@ def create_app(settings: NSWSettings | None = None, *, hub_client: httpx.AsyncCl
         description=f"{PARTICIPANTS[country]}'s simulated NSW endpoint: receives signed envelopes from the hub, "
                     "re-validates and stores them, acknowledges with signed receipts, answers business "
                     "documents through the hub and hands responses to its agencies.",
-        settings=settings, routers=[router, APIRouter(lifespan=handover_lifespan)], migrations=MIGRATIONS,
-        hub_client=hub_client, signing_countries=(country,),
+        settings=settings, routers=[router, handover_router, APIRouter(lifespan=handover_lifespan)],
+        migrations=MIGRATIONS, hub_client=hub_client, signing_countries=(country,),
     )
 
     @app.exception_handler(OperationalError)

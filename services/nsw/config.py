@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.kernel.participants import PARTICIPANTS
+from services.kernel.retry import DEFAULT_MAX_AGE, RetryPolicy
 from services.kernel.web.service import ServiceSettings
 
 WATCHLIST = Path(__file__).resolve().parents[2] / "fixtures" / "watchlist" / "watchlist.json"
@@ -27,8 +28,15 @@ class NSWSettings(ServiceSettings):
     immigration_url: str | None = None
     port_url: str | None = None
     delivery_timeout: float = Field(default=10.0, gt=0, description="seconds an agency has to take a handover")
-    handover_max_attempts: int = Field(default=20, ge=1)
-    handover_backoff_cap: float = Field(default=60.0, gt=0, description="longest wait between two handovers")
+    handover_retry_base: float = Field(default=0.5, gt=0, description="bound of the wait after a handover's first "
+                                       "failed attempt, in seconds; it doubles with each attempt")
+    handover_backoff_cap: float = Field(default=60.0, gt=0, description="longest wait between two attempts at a "
+                                        "handover, in seconds, whether from the backoff or the agency's Retry-After")
+    handover_max_age: float = Field(default=DEFAULT_MAX_AGE, gt=0, description="seconds a handover keeps trying "
+                                    "before it fails for good (replayable by the operator); by default as long as "
+                                    "the hub keeps trying a receiver")
+    handover_max_attempts: int | None = Field(default=None, ge=1, description="attempts after which a handover fails "
+                                              "for good even before handover_max_age; unset: only its age counts")
 
     @field_validator("country", mode="before")
     @classmethod
@@ -44,6 +52,11 @@ class NSWSettings(ServiceSettings):
             if getattr(self, f"{domain}_url") is None:
                 setattr(self, f"{domain}_url", os.environ.get(f"SWX_{domain.upper()}_URL") or None)
         return self
+
+    def handover_retry_policy(self) -> RetryPolicy:
+        """The kernel's one retry policy, with the handover's timing."""
+        return RetryPolicy(base=self.handover_retry_base, cap=self.handover_backoff_cap, max_age=self.handover_max_age,
+                           max_attempts=self.handover_max_attempts)
 
     def agency_url(self, domain: str) -> str | None:
         """The base URL of the agency that takes answers of ``domain`` (customs, immigration, port)."""

@@ -1,28 +1,23 @@
 """NSW HTTP endpoints: the hub delivers to ``POST /inbox``; the country reads ``GET /inbox``."""
 
-import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from services.kernel.network import HUB
 from services.kernel.web.bodies import ReceivedBody, body_dependency
-from services.kernel.web.examples import FIXTURES
+from services.kernel.web.contract import BODY_ERRORS, Offset, problem_responses, request_body
 from services.kernel.web.identity import Caller, CallerDep
 from services.kernel.web.problems import Conflict, Forbidden, NotFound
 from services.kernel.web.service import SessionDep, wake_dispatcher
 from services.nsw import repository, service, views
+from services.nsw.schemas import InboxPage, InboxRecord
 from services.nsw.station import Station
 
 router = APIRouter(tags=["inbox"])
 COUNTRY = r"^[A-Z]{2}$"
 MESSAGE_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-_EXAMPLE = sorted((FIXTURES / "exchange.envelope" / "valid").glob("*.json"))
-ENVELOPE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": {"type": "object", "description": "exchange.envelope/1.0, signed by its sender"},
-    **({"example": json.loads(_EXAMPLE[0].read_text(encoding="utf-8"))} if _EXAMPLE else {}),
-}}}}
 
 
 def hub_caller(caller: CallerDep) -> Caller:
@@ -42,18 +37,23 @@ def inbox_reader(request: Request, caller: CallerDep) -> Caller:
 
 HubCaller = Annotated[Caller, Depends(hub_caller)]
 InboxReader = Annotated[Caller, Depends(inbox_reader)]
-EnvelopeBody = Annotated[ReceivedBody, Depends(body_dependency("json"))]
+EnvelopeBody = Annotated[ReceivedBody, Depends(body_dependency("json", "xml"))]
 
 
-@router.post("/inbox", summary="Deliver a signed envelope (the hub only)", openapi_extra=ENVELOPE_BODY,
-             responses={200: {"description": "The signed receipt (the original one for a resend)"},
-                        409: {"description": "The message id was used for other content; error_signal says so"},
-                        422: {"description": "Refused for good: errors and a signed error_signal"},
-                        503: {"description": "The database is unavailable; retry after Retry-After"}})
+@router.post("/inbox", summary="Deliver a signed envelope (the hub only)",
+             openapi_extra=request_body("exchange.envelope", formats=("json", "xml")),
+             responses={200: {"description": "The signed receipt (the original one for a resend)",
+                              "content": {"application/json": {"schema": {
+                                  "type": "object", "description": "exchange.receipt, signed by this country"}}}},
+                        **problem_responses(*BODY_ERRORS, 403, 409, 422, 503, descriptions={
+                            403: "Only the hub delivers to an inbox",
+                            409: "The message id was used for other content; error_signal says so",
+                            415: "The envelope is neither application/json nor application/xml",
+                            422: "Refused for good: errors and a signed error_signal"})})
 def receive_message(request: Request, caller: HubCaller, received: EnvelopeBody, session: SessionDep) -> Response:
     """Check, store and acknowledge a message: a signed receipt, or a problem with a signed error signal."""
     station: Station = request.app.state.station
-    answer = service.receive(session, station=station, body=received.data)
+    answer = service.receive(session, station=station, body=received.data, fmt=received.format)
     if answer.response_queued:
         wake_dispatcher(request)
     if answer.handover:
@@ -61,7 +61,8 @@ def receive_message(request: Request, caller: HubCaller, received: EnvelopeBody,
     return Response(answer.body.encode("utf-8"), status_code=answer.status, media_type=answer.media_type)
 
 
-@router.get("/inbox", summary="What this country received, newest first")
+@router.get("/inbox", summary="What this country received, newest first", response_model=InboxPage,
+            responses=problem_responses(400, 403))
 def list_inbox(
     caller: InboxReader,
     session: SessionDep,
@@ -70,26 +71,28 @@ def list_inbox(
     state: Literal["ACCEPTED", "REJECTED"] | None = None,
     conversation_id: Annotated[str | None, Query(pattern=MESSAGE_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    offset: Offset = 0,
+) -> InboxPage:
     """Filter by sender, document type, state or conversation; page with limit and offset."""
     where = repository.InboxFilter(sender=sender, document_type=document_type, state=state,
                                    conversation_id=conversation_id)
     rows, total = repository.list_messages(session, where=where, limit=limit, offset=offset)
-    return {"items": [views.item(row) for row in rows], "total": total, "limit": limit, "offset": offset}
+    return InboxPage.model_validate({"items": [views.item(row) for row in rows], "total": total, "limit": limit,
+                                     "offset": offset})
 
 
-@router.get("/inbox/{message_id}", summary="One received message: envelope, answer, findings, handover")
+@router.get("/inbox/{message_id}", summary="One received message: envelope, answer, findings, handover",
+            response_model=InboxRecord, responses=problem_responses(403, 404, 409))
 def get_inbox_message(
     message_id: str,
     caller: InboxReader,
     session: SessionDep,
     sender: Annotated[str | None, Query(pattern=COUNTRY)] = None,
-) -> dict[str, Any]:
+) -> InboxRecord:
     """The message as stored; give ``sender`` when two senders used the same id."""
     rows = [r for r in repository.messages_with_id(session, message_id) if sender in (None, r.sender)]
     if not rows:
         raise NotFound(f"no message {message_id}" + (f" from {sender}" if sender else "") + " in this inbox")
     if len(rows) > 1:
         raise Conflict(f"{len(rows)} senders used message id {message_id}; name one with ?sender=")
-    return views.record(session, rows[0])
+    return InboxRecord.model_validate(views.record(session, rows[0]))

@@ -4,9 +4,12 @@ A ``customs.response``, ``immigration.api-response`` or ``port.clearance`` answe
 an agency of this country sent; the worker POSTs the signed envelope, exactly as received,
 to that agency's ``/answers`` with this country's token. 200/201 is done; a refusal (any
 other 4xx but 408, 425 and 429) fails for good with its reason; an unreachable service, a
-timeout, 429 or 5xx is retried with capped exponential backoff and jitter (and never
-sooner than a ``Retry-After`` asks). It runs beside the request handlers, queued on the
-SQLite write lock like they are, and is woken when a response is stored.
+timeout, 408, 425, 429 or 5xx is retried under the kernel's one ``RetryPolicy`` (capped
+exponential backoff with full jitter, never sooner than a ``Retry-After`` asks) until it
+gives up, by default after as long as the hub waits for a receiver. A handover that failed
+for good is ``FAILED`` with its reason and time; the operator replays it
+(``handover_endpoints``). It runs beside the request handlers, queued on the SQLite write
+lock like they are, and is woken when a response is stored.
 """
 
 import asyncio
@@ -15,11 +18,12 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
 
 from services.kernel.background import BackgroundLoop
 from services.kernel.clock import utcnow
 from services.kernel.db import session_scope
-from services.kernel.outbox import backoff
+from services.kernel.retry import age, retry_after_seconds, retryable_status
 from services.nsw import repository
 from services.nsw.answers import handover_domain
 from services.nsw.config import NSWSettings
@@ -61,47 +65,77 @@ class HandoverWorker(BackgroundLoop):
         base = self.settings.agency_url(domain) if domain else None
         if domain is None or base is None:
             return HANDOVER_NONE, f"no {domain or 'agency'} service URL is configured", None
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": row.envelope_media_type}
         try:
-            response = await self.client.post(f"{base}/answers", content=row.envelope.encode("utf-8"),
+            response = await self.client.post(f"{base}/answers", content=row.envelope,
                                               headers=headers, timeout=self.settings.delivery_timeout)
         except httpx.HTTPError as error:
             return HANDOVER_PENDING, f"{domain} service unreachable: {type(error).__name__}", None
         status = response.status_code
         if status in (200, 201):
             return HANDOVER_DONE, None, None
-        if status in (408, 425, 429) or status >= 500:
-            return HANDOVER_PENDING, f"{domain} service answered {status}", _retry_after(response)
+        if retryable_status(status):
+            return (HANDOVER_PENDING, f"{domain} service answered {status}",
+                    retry_after_seconds(response.headers.get("retry-after"), now=utcnow()))
         return HANDOVER_FAILED, f"{domain} service refused the handover ({status}): {response.text[:500]}", None
 
     def _record(self, row_id: int | None, outcome: Outcome) -> None:
         state, error, retry_after = outcome
         with session_scope(self.engine) as session:
             row = repository.get_message(session, row_id) if row_id is not None else None
-            if row is None:
+            if row is None or row.handover_state != HANDOVER_PENDING:
                 return
+            now = utcnow()
             row.handover_attempts += 1
             row.handover_last_error = error
-            if state == HANDOVER_PENDING and row.handover_attempts >= self.settings.handover_max_attempts:
+            policy, queued_at = self.settings.handover_retry_policy(), row.handover_queued_at or row.received_at
+            if state == HANDOVER_PENDING and policy.gives_up(attempts=row.handover_attempts, queued_at=queued_at,
+                                                             now=now):
                 state = HANDOVER_FAILED
+                row.handover_last_error = (f"gave up after {row.handover_attempts} attempt(s) in "
+                                           f"{age(queued_at, now=now):.0f} s: {error}")[:1024]
             row.handover_state = state
             if state == HANDOVER_PENDING:
-                cap = self.settings.handover_backoff_cap
-                delay = max(backoff(row.handover_attempts, cap=cap), min(retry_after or 0.0, cap))
-                row.handover_next_at = utcnow() + timedelta(seconds=delay)
-                log.info("handover.retry message_id=%s attempts=%d error=%s", row.message_id,
-                         row.handover_attempts, error)
+                delay = policy.delay(row.handover_attempts, retry_after=retry_after)
+                row.handover_next_at = now + timedelta(seconds=delay)
+                log.info("handover.retry message_id=%s attempts=%d delay=%.1f error=%s", row.message_id,
+                         row.handover_attempts, delay, error)
                 return
             row.handover_next_at = None
             if state == HANDOVER_DONE:
-                row.handed_over_at = utcnow()
+                row.handed_over_at = now
                 log.info("handover.done message_id=%s type=%s attempts=%d", row.message_id, row.document_type,
                          row.handover_attempts)
+            elif state == HANDOVER_FAILED:
+                row.handover_failed_at = now
+                log.warning("handover.dead_letter message_id=%s sender=%s type=%s attempts=%d reason=%s",
+                            row.message_id, row.sender, row.document_type, row.handover_attempts,
+                            row.handover_last_error)
             else:
                 log.warning("handover.failed message_id=%s state=%s attempts=%d error=%s", row.message_id, state,
                             row.handover_attempts, error)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    return float(value) if value.isdigit() else None
+def requeue_handover(row: InboxMessage, *, by: str) -> None:
+    """Make a handover that failed for good due now, its attempts and age counted afresh."""
+    now = utcnow()
+    log.info("handover.requeued message_id=%s sender=%s by=%s failed_at=%s reason=%s", row.message_id, row.sender,
+             by, row.handover_failed_at, row.handover_last_error)
+    row.handover_state, row.handover_attempts, row.handover_next_at = HANDOVER_PENDING, 0, now
+    row.handover_queued_at, row.handover_failed_at = now, None
+
+
+def handovers_in_state(session: Session, *, state: str, limit: int, offset: int) -> tuple[list[InboxMessage], int]:
+    """A page of received messages whose handover is in ``state``, newest first, and the total."""
+    where = InboxMessage.handover_state == state
+    total = int(session.exec(select(func.count()).select_from(InboxMessage).where(where)).one())
+    statement = (select(InboxMessage).where(where).order_by(col(InboxMessage.id).desc()).offset(offset).limit(limit))
+    return list(session.exec(statement)), total
+
+
+def locked_handovers(session: Session, message_id: str, *, sender: str | None) -> list[InboxMessage]:
+    """The received messages of that id (from ``sender`` when given), locked until the transaction ends."""
+    statement = select(InboxMessage).where(InboxMessage.message_id == message_id)
+    if sender is not None:
+        statement = statement.where(InboxMessage.sender == sender)
+    return list(session.exec(statement.order_by(col(InboxMessage.id)).with_for_update()))

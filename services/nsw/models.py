@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.kernel.clock import utcnow
@@ -24,7 +24,11 @@ class InboxMessage(SQLModel, table=True):
     document_type: str = Field(index=True, max_length=64)
     payload_format: str = Field(max_length=4)
     created_at: datetime = Field(description="the envelope's created_at")
-    envelope: str = Field(sa_column=Column(Text, nullable=False), description="the envelope JSON as received")
+    envelope: bytes = Field(sa_column=Column(LargeBinary, nullable=False),
+                            description="the envelope exactly as the hub delivered it, the sender's signed bytes: "
+                                        "what the handover forwards")
+    envelope_media_type: str = Field(max_length=32, description="application/json or application/xml: how "
+                                                                "``envelope`` is written, and its Content-Type")
     content_digest: str = Field(max_length=64, description="SHA-256 of the canonical envelope, signature included")
     received_at: datetime = Field(default_factory=utcnow, index=True)
     state: str = Field(index=True, max_length=8, description="ACCEPTED or REJECTED")
@@ -41,3 +45,7 @@ class InboxMessage(SQLModel, table=True):
     handover_next_at: datetime | None = Field(default=None, index=True)
     handover_last_error: str | None = Field(default=None, max_length=1024)
     handed_over_at: datetime | None = None
+    handover_queued_at: datetime | None = Field(default=None, description="when a failed handover was queued again "
+                                                "(an operator's replay); its age counts from then, else from "
+                                                "received_at")
+    handover_failed_at: datetime | None = Field(default=None, description="when the handover failed for good")

@@ -27,7 +27,7 @@ from services.kernel.safeparse import Limits
 from services.kernel.signing import SignatureInvalid, sign, verify
 from services.kernel.validation import validate
 from services.kernel.web.problems import PROBLEM_JSON
-from services.kernel.web.submissions import refusal
+from services.kernel.web.submissions import FORMAT_MEDIA_TYPES, refusal
 from services.nsw import answers, repository, views
 from services.nsw.models import ACCEPTED, HANDOVER_NONE, HANDOVER_PENDING, REJECTED, InboxMessage
 from services.nsw.refusals import Refused, refusal_answer
@@ -48,22 +48,26 @@ class Answer:
     response_queued: bool = False
 
 
-def read_envelope(body: bytes, *, max_bytes: int) -> tuple[Envelope, list[Finding]]:
-    """The envelope with the errors its rules found (a changed payload, an unknown participant),
-    or the kernel's 400/413/422 problem when the body is no envelope at all."""
-    report = validate(body, media_type="application/json", expected_type=ENVELOPE, limits=Limits(max_bytes=max_bytes))
+def read_envelope(body: bytes, *, fmt: str, max_bytes: int) -> tuple[Envelope, list[Finding]]:
+    """The envelope in the body's format (json or xml) with the errors its rules found (a changed
+    payload, an unknown participant), or the kernel's 400/413/422 problem when the body is no
+    envelope at all."""
+    report = validate(body, media_type=FORMAT_MEDIA_TYPES[fmt], expected_type=ENVELOPE,
+                      limits=Limits(max_bytes=max_bytes))
     if not isinstance(report.document, Envelope) or any(f.layer is not Layer.RULES for f in report.errors):
         raise refusal(report, ENVELOPE)
     return report.document, report.errors
 
 
 def fingerprint(envelope: Envelope) -> str:
-    """What "the same content" means: the whole canonical envelope, signature included."""
+    """What "the same content" means: the whole canonical envelope, signature included, whatever
+    format or spelling it came in (a resend in XML of a JSON envelope is the same message)."""
     return canonical.digest(canonical.json_text(envelope))
 
 
-def receive(session: Session, *, station: Station, body: bytes) -> Answer:
-    envelope, faults = read_envelope(body, max_bytes=station.settings.max_body_bytes)
+def receive(session: Session, *, station: Station, body: bytes, fmt: str) -> Answer:
+    """Answer one delivery of ``body``, an envelope in ``fmt`` (json or xml), stored as it came."""
+    envelope, faults = read_envelope(body, fmt=fmt, max_bytes=station.settings.max_body_bytes)
     digest = fingerprint(envelope)
     existing = repository.find_message(session, sender=envelope.sender, message_id=envelope.message_id)
     if existing is not None:
@@ -73,7 +77,9 @@ def receive(session: Session, *, station: Station, body: bytes) -> Answer:
         message_id=envelope.message_id, sender=envelope.sender, receiver=envelope.receiver,
         conversation_id=envelope.conversation_id, in_reply_to=envelope.in_reply_to,
         document_type=envelope.document_type, payload_format=envelope.payload_format,
-        created_at=envelope.created_at, envelope=body.decode("utf-8"), content_digest=digest,
+        # the bytes as sent, never re-serialised: the handover forwards them and the signature is over them
+        created_at=envelope.created_at, envelope=body, envelope_media_type=FORMAT_MEDIA_TYPES[fmt],
+        content_digest=digest,
         state=REJECTED if isinstance(verdict, Refused) else ACCEPTED, answer_status=0, answer="",
     )
     if isinstance(verdict, Refused):

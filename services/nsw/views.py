@@ -6,7 +6,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from services.kernel import canonical
+from services.kernel.messages.exchange import Envelope
 from services.kernel.outbox import messages_for
+from services.kernel.registry import REGISTRY
+from services.kernel.validation import validate
+from services.kernel.web.bodies import JSON
 from services.nsw.models import ACCEPTED, InboxMessage
 
 
@@ -42,7 +47,7 @@ def record(session: Session, row: InboxMessage) -> dict[str, Any]:
     return item(row) | {
         "receiver": row.receiver, "created_at": _time(row.created_at),
         "last_delivered_at": _time(row.last_delivered_at), "answer_status": row.answer_status,
-        "envelope": json.loads(row.envelope),
+        "envelope": envelope_fields(row),
         "receipt": answer if accepted else None,
         "error_signal": None if accepted else answer.get("error_signal"),
         "findings": [] if accepted else answer.get("errors", []),
@@ -51,3 +56,17 @@ def record(session: Session, row: InboxMessage) -> dict[str, Any]:
                      "handed_over_at": _time(row.handed_over_at)},
         "response": responses[0] if responses else None,
     }
+
+
+def envelope_fields(row: InboxMessage) -> dict[str, Any]:
+    """The stored envelope's fields, for reading. A JSON envelope is shown as it arrived; an XML
+    one as the same envelope in JSON, built for display only (what is stored and handed over
+    stays the XML the sender signed)."""
+    if row.envelope_media_type == JSON:
+        shown: dict[str, Any] = json.loads(row.envelope)
+        return shown
+    report = validate(row.envelope, media_type=row.envelope_media_type, expected_type=REGISTRY.get("exchange.envelope"))
+    # every stored envelope was read this way when it arrived: only a damaged database gets here
+    if not isinstance(report.document, Envelope):
+        raise ValueError(f"stored envelope {row.message_id} from {row.sender} no longer reads as an envelope")
+    return canonical.json_data(report.document)

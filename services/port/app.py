@@ -34,5 +34,5 @@ def create_app(settings: PortSettings | None = None, *, hub_client: httpx.AsyncC
         description="Vessel calls (FAL 1 general declaration with FAL 5 crew and FAL 6 passenger lists), "
                     "validated, stored and sent to the country of the port of call.",
         settings=settings or PortSettings(), routers=[router, answers_router({"port.clearance": _record_clearance})],
-        migrations=MIGRATIONS, hub_client=hub_client,
+        migrations=MIGRATIONS, hub_client=hub_client, rate_limited=[("POST", "/vessel-calls")],
     )

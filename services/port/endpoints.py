@@ -1,6 +1,6 @@
 """Port HTTP endpoints: thin, parse, call the service, shape the answer."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -8,39 +8,43 @@ from fastapi.responses import JSONResponse, Response
 from services.kernel.messages.port import VesselCall
 from services.kernel.outbox import message_summaries
 from services.kernel.web.bodies import DocumentBody, document_response, wants_xml
-from services.kernel.web.examples import document_body
+from services.kernel.web.contract import BODY_ERRORS, Offset, OutboundMessagePublic, problem_responses, request_body
 from services.kernel.web.identity import CallerDep
 from services.kernel.web.service import SessionDep, wake_dispatcher
 from services.kernel.web.submissions import accept_document
 from services.port import repository, service
 from services.port.models import VesselCallRecord
+from services.port.schemas import Clearance, VesselCallItem, VesselCallPage, VesselCallPublic
 
 router = APIRouter(tags=["vessel calls"])
 
 
-def _resource(session: SessionDep, record: VesselCallRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "submitter": record.submitter,
-        "call_reference": record.call_reference,
-        "port_of_call": record.port_of_call,
-        "port_country": record.port_country,
-        "imo_number": record.imo_number,
-        "ship_name": record.ship_name,
-        "received_at": record.received_at.isoformat(),
-        "messages": message_summaries(session, f"vessel-call:{record.id}"),
-        "clearances": [{"agency": c.agency, "decision": c.decision, "decided_at": c.decided_at.isoformat(),
-                        "officer": c.officer, "remarks": c.remarks}
-                       for c in repository.clearances_for(session, record.id)],
-        "vessel_call": service.vessel_call_document(record).model_dump(mode="json", exclude_none=True),
-    }
+def _resource(session: SessionDep, record: VesselCallRecord) -> VesselCallPublic:
+    return VesselCallPublic(
+        id=record.id,
+        submitter=record.submitter,
+        call_reference=record.call_reference,
+        port_of_call=record.port_of_call,
+        port_country=record.port_country,
+        imo_number=record.imo_number,
+        ship_name=record.ship_name,
+        received_at=record.received_at.isoformat(),
+        messages=[OutboundMessagePublic.model_validate(m)
+                  for m in message_summaries(session, f"vessel-call:{record.id}")],
+        clearances=[Clearance(agency=c.agency, decision=c.decision, decided_at=c.decided_at.isoformat(),
+                              officer=c.officer, remarks=c.remarks)
+                    for c in repository.clearances_for(session, record.id)],
+        vessel_call=service.vessel_call_document(record).model_dump(mode="json", exclude_none=True),
+    )
 
 
 @router.post("/vessel-calls", status_code=201, summary="Submit a vessel call (FAL 1 + FAL 5 + FAL 6)",
-             openapi_extra=document_body("port.vessel-call"),
-             responses={200: {"description": "The same call was submitted before; its record"},
-                        409: {"description": "The call reference was used for other content"},
-                        422: {"description": "The document is invalid; the findings are in errors"}})
+             response_model=VesselCallPublic, openapi_extra=request_body("port.vessel-call"),
+             responses={200: {"description": "The same call was submitted before; its record",
+                              "model": VesselCallPublic},
+                        **problem_responses(*BODY_ERRORS, 403, 409, 422, 429, descriptions={
+                            409: "The call reference was used for other content",
+                            422: "The document is invalid; the findings are in errors"})})
 def submit_vessel_call(
     request: Request, caller: CallerDep, received: DocumentBody, session: SessionDep
 ) -> JSONResponse:
@@ -52,38 +56,42 @@ def submit_vessel_call(
     assert isinstance(call, VesselCall)
     submitted = service.submit_vessel_call(session, caller=caller, call=call)
     session.flush()
-    resource = _resource(session, submitted.record)
+    resource = _resource(session, submitted.record).model_dump(mode="json")
     wake_dispatcher(request)
     return JSONResponse(resource, status_code=201 if submitted.created else 200,
                         headers={"Location": f"/vessel-calls/{submitted.record.id}"})
 
 
 @router.get("/vessel-calls/{call_id}", summary="A vessel call with its messages and clearances",
-            responses={200: {"content": {"application/xml": {}}, "description": "JSON resource, or the FAL "
-                             "document as XML when asked with Accept: application/xml"}})
-def get_vessel_call(call_id: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
+            response_model=VesselCallPublic,
+            responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}},
+                             "description": "JSON resource, or the FAL document as XML when asked with Accept: "
+                                            "application/xml"}, **problem_responses(404, 406)})
+def get_vessel_call(call_id: str, request: Request, caller: CallerDep,
+                    session: SessionDep) -> Response | VesselCallPublic:
     """The call's record; ``Accept: application/xml`` gives the vessel call document itself."""
     record = service.visible_vessel_call(session, caller=caller, call_id=call_id)
     if wants_xml(request):
         return document_response(request, service.vessel_call_document(record), service.VESSEL_CALL)
-    return JSONResponse(_resource(session, record))
+    return _resource(session, record)
 
 
-@router.get("/vessel-calls", summary="Vessel calls your country submitted or receives")
+@router.get("/vessel-calls", summary="Vessel calls your country submitted or receives",
+            response_model=VesselCallPage, responses=problem_responses(400))
 def list_vessel_calls(
     caller: CallerDep,
     session: SessionDep,
     port_of_call: Annotated[str | None, Query(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")] = None,
     imo_number: Annotated[str | None, Query(pattern=r"^[0-9]{7}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    offset: Offset = 0,
+) -> VesselCallPage:
     """Newest first; filter by port of call or IMO number; page with limit and offset."""
     records = repository.list_vessel_calls(session, country=None if caller.is_operator else caller.country,
                                            port_of_call=port_of_call, imo_number=imo_number, limit=limit,
                                            offset=offset)
-    items = [{"id": r.id, "call_reference": r.call_reference, "submitter": r.submitter,
-              "port_of_call": r.port_of_call, "imo_number": r.imo_number, "ship_name": r.ship_name,
-              "estimated_arrival": r.estimated_arrival.isoformat(), "href": f"/vessel-calls/{r.id}"}
+    items = [VesselCallItem(id=r.id, call_reference=r.call_reference, submitter=r.submitter,
+                            port_of_call=r.port_of_call, imo_number=r.imo_number, ship_name=r.ship_name,
+                            estimated_arrival=r.estimated_arrival.isoformat(), href=f"/vessel-calls/{r.id}")
              for r in records]
-    return {"items": items, "limit": limit, "offset": offset}
+    return VesselCallPage(items=items, limit=limit, offset=offset)

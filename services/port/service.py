@@ -50,7 +50,7 @@ def submit_vessel_call(session: Session, *, caller: Caller, call: VesselCall) ->
     digest = canonical.digest(document)
     existing = repository.find_by_reference(session, submitter=submitter, call_reference=call.ID)
     if existing is not None:
-        return _resubmitted(existing, digest=digest)
+        return _resubmitted(session, existing, digest=digest)
     try:
         with session.begin_nested():  # a twin request may insert the same reference between our read and write
             record = repository.add_vessel_call(session, VesselCallRecord(
@@ -64,19 +64,29 @@ def submit_vessel_call(session: Session, *, caller: Caller, call: VesselCall) ->
         twin = repository.find_by_reference(session, submitter=submitter, call_reference=call.ID)
         if twin is None:
             raise
-        return _resubmitted(twin, digest=digest)
+        return _resubmitted(session, twin, digest=digest)
     if port_country != submitter and port_country in PARTICIPANTS:
         outbox.enqueue(session, document=call, message_type=VESSEL_CALL, sender=submitter,
-                       receiver=port_country, subject=f"vessel-call:{record.id}")
+                       receiver=port_country, subject=subject_of(record.id))
     log.info("vessel_call.accepted id=%s ship=%s port=%s submitter=%s", record.id, call.Ship.IMOID,
              call.PortOfCallID, submitter)
     return Submitted(record, created=True)
 
 
-def _resubmitted(existing: VesselCallRecord, *, digest: str) -> Submitted:
+def subject_of(call_id: str) -> str:
+    """How the outbox names a vessel call's messages."""
+    return f"vessel-call:{call_id}"
+
+
+def _resubmitted(session: Session, existing: VesselCallRecord, *, digest: str) -> Submitted:
+    """The same call again: its record, and its dead letters (if any) queued again (shown PENDING
+    with their requeued_at in the answer)."""
     if existing.content_digest != digest:
         raise Conflict(f"vessel call {existing.call_reference} was already submitted by {existing.submitter} with "
                        "other content; send a new call reference for a new call")
+    requeued = outbox.requeue_dead_letters(session, subject_of(existing.id), by="resubmission")
+    if requeued:
+        log.info("vessel_call.messages_requeued id=%s count=%d", existing.id, len(requeued))
     return Submitted(existing, created=False)
 
 

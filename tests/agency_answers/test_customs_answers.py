@@ -1,10 +1,14 @@
 """Customs receives VN's customs response to the ACDD of a TH export declaration over POST /answers."""
 
+import asyncio
 import json
+import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,6 +19,8 @@ from services.kernel.answers import add_answer_once, answers_to
 from services.kernel.db import session_scope
 from services.kernel.registry import REGISTRY
 from services.kernel.signing import sign
+from services.nsw.app import create_app as create_nsw_app
+from services.nsw.config import NSWSettings
 from tests.agency_answers.conftest import FIXTURES, MakeAnswer, PostAnswer, auth, load, poster
 
 TH_EXPORT = FIXTURES / "customs.declaration" / "valid" / "th-export-natural-rubber-laem-chabang-to-saigon.json"
@@ -162,19 +168,39 @@ def test_only_the_receiver_posts_its_answers(
     assert _declaration(client, tokens, mrn)["outcome"] is None
 
 
-def test_envelope_must_be_json_and_valid(
+def test_envelope_must_be_json_or_xml_and_valid(
     client: TestClient, tokens: dict[str, str], exported: tuple[str, dict[str, Any]], make_answer: MakeAnswer
 ) -> None:
     mrn, acdd = exported
     answer = make_answer(acdd, _response(mrn))
     xml = canonical.xml_bytes(answer, REGISTRY.get("exchange.envelope"))
-    assert client.post("/answers", content=xml, headers=auth(tokens["TH"], "application/xml")).status_code == 415
+    for other_type in ("text/plain", "application/edifact", "application/x-www-form-urlencoded"):
+        refused = client.post("/answers", content=xml, headers=auth(tokens["TH"], other_type))
+        assert refused.status_code == 415, other_type
+        assert refused.headers["content-type"] == "application/problem+json"
     assert client.post("/answers", content=b"{", headers=auth(tokens["TH"])).status_code == 400
+    assert client.post("/answers", content=b"<Envelope>", headers=auth(tokens["TH"], "application/xml")
+                       ).status_code == 400
     no_digest = canonical.json_data(answer)
     del no_digest["payload_digest"]
     refused = client.post("/answers", content=json.dumps(no_digest), headers=auth(tokens["TH"]))
     assert refused.status_code in (400, 422), refused.text
     assert refused.headers["content-type"] == "application/problem+json"
+    xml_no_digest = re.sub(rb"<payload_digest>[0-9a-f]+</payload_digest>", b"", xml)
+    assert xml_no_digest != xml
+    refused = client.post("/answers", content=xml_no_digest, headers=auth(tokens["TH"], "application/xml"))
+    assert refused.status_code in (400, 422), refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    tampered = xml.replace(b"VN-02CI-RES-2026-0118204", b"VN-02CI-RES-2026-0118205")
+    assert tampered != xml
+    refused = client.post("/answers", content=tampered, headers=auth(tokens["TH"], "application/xml"))
+    assert refused.status_code == 422, refused.text
+    assert _declaration(client, tokens, mrn)["outcome"] is None
+    recorded = client.post("/answers", content=xml, headers=auth(tokens["TH"], "application/xml"))
+    assert recorded.status_code == 201, recorded.text
+    assert _declaration(client, tokens, mrn)["outcome"]["response_id"] == "VN-02CI-RES-2026-0118204"
+    again = client.post("/answers", content=canonical.json_text(answer).encode(), headers=auth(tokens["TH"]))
+    assert (again.status_code, again.json()["status"]) == (200, "duplicate")
 
 
 def test_a_type_customs_does_not_take_is_refused(
@@ -298,3 +324,52 @@ def test_same_message_id_answering_another_message_conflicts(
     elsewhere = make_answer(acdd | {"conversation_id": "00000000-0000-4000-8000-00000000000c"}, _response(mrn),
                             message_id=first.message_id)
     assert post(elsewhere).status_code == 409
+
+
+class ToCustoms(httpx.AsyncBaseTransport):
+    """The NSW's handovers, posted to the real customs app (its own TestClient: its own event
+    loop and lifespan), as the network would carry them."""
+
+    def __init__(self, customs: TestClient) -> None:
+        self.customs = customs
+        self.requests: list[tuple[str, bytes]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        self.requests.append((request.headers["content-type"], body))
+        headers = {name: request.headers[name] for name in ("authorization", "content-type")}
+        answer = await asyncio.to_thread(self.customs.post, request.url.path, content=body, headers=headers)
+        return httpx.Response(answer.status_code, content=answer.content,
+                              headers={"content-type": answer.headers.get("content-type", "application/json")})
+
+
+def test_an_xml_answer_handed_over_by_the_real_nsw_is_recorded(
+    client: TestClient, tokens: dict[str, str], exported: tuple[str, dict[str, Any]], make_answer: MakeAnswer,
+    private_keys: Any, network_file: Path, tmp_path: Path, hub: Any, eventually: Callable[..., None],
+) -> None:
+    mrn, acdd = exported
+    answer = make_answer(acdd, _response(mrn)).model_copy(
+        update={"created_at": datetime.fromisoformat("2026-12-03T17:02:00.25+07:00"), "signature": None})
+    signed = sign(answer, private_key=private_keys["VN"], key_id="VN")
+    body = canonical.xml_bytes(signed, REGISTRY.get("exchange.envelope")).replace(
+        b"17:02:00.250000+07:00", b"17:02:00.25+07:00")
+    assert b"17:02:00.25+07:00" in body  # as VN's toolkit wrote it, not as the kernel would
+    wire = ToCustoms(client)
+    settings = NSWSettings(country="TH", database_url=f"sqlite:///{tmp_path / 'nsw-th.db'}",
+                           network_file=network_file, data_dir=tmp_path / "nsw-th", hub_url="http://hub.test",
+                           customs_url="http://customs.test")
+    with TestClient(create_nsw_app(settings, hub_client=hub.client(),
+                                   agency_client=httpx.AsyncClient(transport=wire))) as nsw_th:
+        delivered = nsw_th.post("/inbox", content=body, headers=auth(tokens["HUB"], "application/xml"))
+        assert delivered.status_code == 200, delivered.text
+
+        def handover() -> dict[str, Any]:
+            found = nsw_th.get(f"/inbox/{signed.message_id}", headers=auth(tokens["TH"])).json()["handover"]
+            assert isinstance(found, dict)
+            return found
+
+        eventually(lambda: handover()["state"] in ("DONE", "FAILED"), what="the handover to customs")
+        assert handover()["state"] == "DONE", handover()["last_error"]
+    assert wire.requests == [("application/xml", body)]
+    outcome = _declaration(client, tokens, mrn)["outcome"]
+    assert (outcome["response_id"], outcome["function"]) == ("VN-02CI-RES-2026-0118204", "received")

@@ -20,10 +20,13 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 from pydantic_settings import BaseSettings
+from sqlalchemy.engine import make_url
 
 from services.cli.launcher import (
+    COMPOSE_DATABASE_ADMIN_URL,
     COMPOSE_DATABASE_URL,
     COMPOSE_NETWORK_FILE,
+    COMPOSE_SECRETS_DIR,
     CONTAINER_PORT,
     Component,
     compose_topology,
@@ -33,6 +36,8 @@ from services.cli.launcher import (
 from services.customs.config import CustomsSettings
 from services.hub.config import HubSettings
 from services.immigration.config import ImmigrationSettings
+from services.kernel.keys import PGPASS_FILE, POSTGRES_PASSWORD_FILE, database_passwords
+from services.kernel.participants import COMPONENT_SECRETS, database_role
 from services.nsw.config import NSWSettings
 from services.port.config import PortSettings
 
@@ -41,10 +46,12 @@ COMPOSE_FILE = PROJECT / "docker-compose.yml"
 DOCKERFILE = PROJECT / "Dockerfile"
 
 COMPONENTS = compose_topology()
-NON_COMPONENTS = {"postgres", "init", "hub-worker"}
+NON_COMPONENTS = {"postgres", "init", "init-databases", "hub-worker"}
+ONE_SHOTS = {"init", "init-databases"}
 SHARED_VARIABLES = {"SWX_NETWORK_FILE", "SWX_HUB_URL", "SWX_CUSTOMS_URL", "SWX_IMMIGRATION_URL", "SWX_PORT_URL",
-                    "DATABASE_URL"}
-"""Read by every service beside its own prefixed settings (``ServiceSettings``, ``NSWSettings``)."""
+                    "DATABASE_URL", "SWX_SECRETS_DIR", "PGPASSFILE"}
+"""Read by every service beside its own prefixed settings (``ServiceSettings``, ``NSWSettings``):
+``SWX_SECRETS_DIR`` by the kernel's network loader, ``PGPASSFILE`` by libpq (the role's password)."""
 
 
 def settings_class(component: Component) -> type[BaseSettings]:
@@ -89,8 +96,8 @@ def test_the_compose_services_are_the_topology_plus_database_init_and_workers(co
 def test_each_component_runs_the_launcher_app_with_the_launcher_environment(
         compose: dict[str, Any], component: Component) -> None:
     service = services(compose)[component.name]
-    assert service["command"] == ["uvicorn", "--factory", component.app, "--host", "0.0.0.0",
-                                  "--port", str(CONTAINER_PORT)]
+    assert service["command"] == ["python", "-m", "services.kernel.web.server", component.app, "--factory",
+                                  "--host", "0.0.0.0", "--port", str(CONTAINER_PORT)]
     assert environment(service) == component.env
     assert component.url == f"http://{component.name}:{CONTAINER_PORT}"
 
@@ -106,15 +113,19 @@ def test_every_dependency_waits_until_healthy_or_done(compose: dict[str, Any]) -
     every = services(compose)
     for name, service in every.items():
         for dependency, condition in (service.get("depends_on") or {}).items():
-            wanted = "service_completed_successfully" if dependency == "init" else "service_healthy"
+            wanted = "service_completed_successfully" if dependency in ONE_SHOTS else "service_healthy"
             assert condition == {"condition": wanted}, f"{name} -> {dependency}"
             if wanted == "service_healthy":
                 target = every[dependency]
                 # a healthcheck of its own, or the image's HEALTHCHECK (the Dockerfile's)
                 assert "healthcheck" in target or "build" in target, dependency
                 assert not (target.get("healthcheck") or {}).get("disable"), dependency
+    # the secrets first (the server's own password among them), then the server, then the roles
+    assert "depends_on" not in every["init"]
+    assert set(every["postgres"]["depends_on"]) == {"init"}
+    assert set(every["init-databases"]["depends_on"]) == {"postgres"}
     for component in COMPONENTS:
-        assert set(every[component.name]["depends_on"]) == {"init", "postgres"}
+        assert set(every[component.name]["depends_on"]) == {"init-databases", "postgres"}
 
 
 def test_hub_workers_scale_with_the_hubs_configuration(compose: dict[str, Any]) -> None:
@@ -124,6 +135,7 @@ def test_hub_workers_scale_with_the_hubs_configuration(compose: dict[str, Any]) 
     assert "container_name" not in worker
     assert "ports" not in worker
     assert environment(worker) == environment(every["hub"])
+    assert worker["volumes"] == every["hub"]["volumes"], "the hub's secrets, and no other"
     # the hub creates the tables (its migrations) that the workers claim messages from
     assert worker["depends_on"] == {"hub": {"condition": "service_healthy"}}
     assert "SWX_HUB_RUN_WORKER" not in environment(every["hub"]), "the hub keeps its own worker"
@@ -134,23 +146,20 @@ def test_no_service_has_a_fixed_container_name(compose: dict[str, Any]) -> None:
     assert [name for name, service in services(compose).items() if "container_name" in service] == []
 
 
-def test_postgres_keeps_its_data_and_matches_the_components_credentials(compose: dict[str, Any]) -> None:
+def test_postgres_keeps_its_data_and_takes_its_administrator_password_from_its_own_secrets(
+        compose: dict[str, Any]) -> None:
     postgres = services(compose)["postgres"]
     assert postgres["image"].split(":")[0] == "postgres"
     assert "pg_isready" in postgres["healthcheck"]["test"]
     volume = next(v.split(":")[0] for v in postgres["volumes"] if v.endswith(":/var/lib/postgresql/data"))
     assert volume in compose["volumes"]
     env = environment(postgres)
-    assert COMPOSE_DATABASE_URL == f"postgresql+psycopg://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@postgres:5432"
-
-
-def test_components_share_the_network_directory_read_only_and_only_init_writes_it(compose: dict[str, Any]) -> None:
-    mount = f"network:{COMPOSE_NETWORK_FILE.parent}"
-    assert "network" in compose["volumes"]
-    every = services(compose)
-    for name in [c.name for c in COMPONENTS] + ["hub-worker"]:
-        assert every[name]["volumes"] == [f"{mount}:ro"], name
-    assert every["init"]["volumes"] == [mount]
+    assert "POSTGRES_PASSWORD" not in env, "a password written in the compose file is no secret"
+    assert env["POSTGRES_PASSWORD_FILE"] == f"{COMPOSE_SECRETS_DIR}/{POSTGRES_PASSWORD_FILE}"
+    assert mounts(postgres)["secrets-postgres"] == (str(COMPOSE_SECRETS_DIR), True)
+    admin = make_url(COMPOSE_DATABASE_ADMIN_URL)
+    assert (admin.username, admin.password, admin.host) == (env["POSTGRES_USER"], None, "postgres")
+    assert make_url(COMPOSE_DATABASE_URL).username is None
 
 
 def init_script(compose: dict[str, Any]) -> str:
@@ -160,39 +169,168 @@ def init_script(compose: dict[str, Any]) -> str:
     return script
 
 
-def test_init_creates_the_topologys_databases_and_a_network_directory_listing_its_endpoints(
+def mounts(service: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """A service's named volumes: volume -> (where it is mounted, whether read-only)."""
+    found = {}
+    for entry in service.get("volumes") or []:
+        volume, target, *options = entry.split(":")
+        found[volume] = (target, options == ["ro"])
+    return found
+
+
+class InitRun:
+    """The init's network step, run as ``sh`` runs it, on folders standing in for its volumes."""
+
+    def __init__(self, compose: dict[str, Any], root: Path) -> None:
+        self.step = next(line for line in init_script(compose).splitlines() if "swx keys" in line)
+        init_mounts = mounts(services(compose)["init"])
+        self.volumes = {volume: root / volume for volume in init_mounts}
+        # each mount path, wherever a word starts with it, becomes its volume's folder; the
+        # components' volumes are mounted side by side, one folder each, in --secrets-dir
+        secrets_root = {str(Path(target).parent) for volume, (target, _) in init_mounts.items()
+                        if volume.startswith("secrets-")}
+        assert len(secrets_root) == 1, secrets_root
+        for volume, (target, _) in init_mounts.items():
+            if volume.startswith("secrets-"):
+                assert Path(target).name == volume.removeprefix("secrets-"), volume
+                self.volumes[volume] = root / "secrets" / Path(target).name
+        for target, folder in [*((t, self.volumes[v]) for v, (t, _) in init_mounts.items()),
+                               (secrets_root.pop(), root / "secrets")]:
+            self.step = re.sub(rf"(?<!\S){re.escape(target)}(?=/|\s|$)", str(folder), self.step)
+        for folder in self.volumes.values():
+            folder.mkdir(parents=True, exist_ok=True)  # an empty volume
+
+    def run(self) -> str:
+        env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin", "COLUMNS": "200", "TERM": "dumb"}
+        done = subprocess.run(["sh", "-c", self.step], capture_output=True, text=True, env=env, timeout=120,
+                              check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def files_of(self, service: dict[str, Any]) -> dict[str, bytes]:
+        """Every file a service can read from its volumes, by its path in the container."""
+        found = {}
+        for volume, (target, _) in mounts(service).items():
+            if volume in self.volumes:
+                for file in self.volumes[volume].iterdir():
+                    found[f"{target}/{file.name}"] = file.read_bytes()
+        return found
+
+    def snapshot(self) -> dict[str, bytes]:
+        return {str(file): file.read_bytes() for folder in self.volumes.values() for file in folder.rglob("*")
+                if file.is_file()}
+
+
+@pytest.fixture(scope="module")
+def init_run(compose: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> InitRun:
+    run = InitRun(compose, tmp_path_factory.mktemp("volumes"))
+    run.run()
+    return run
+
+
+def test_init_fills_only_volumes_of_the_compose_file_and_their_mount_points_exist_in_the_image(
         compose: dict[str, Any]) -> None:
+    init = services(compose)["init"]
+    assert "build" in init
+    assert set(mounts(init)) <= set(compose["volumes"])
+    assert not any(read_only for _, read_only in mounts(init).values()), "the init writes every volume it mounts"
+    # an empty named volume takes the owner of the image's directory: each must exist, owned by swx
+    run = " ".join(argument for op, argument in dockerfile_instructions() if op == "RUN")
+    loop = re.search(r'for component in ([\w -]+); do\s+mkdir -p -m 0700 "/secrets/\$component"', run)
+    assert loop is not None
+    created = {f"/secrets/{name}" for name in loop[1].split()}
+    created |= {path for found in re.findall(r"mkdir -p(?: -m \d+)? ((?:/[\w/-]+ ?)+)", run) for path in found.split()}
+    assert "chown swx:swx /network /var/lib/swx /var/lib/swx-network /secrets/*" in run
+    for volume, (target, _) in mounts(init).items():
+        assert target in created, f"{volume}: {target} is not made in the image"
+
+
+def test_init_writes_the_public_directory_and_every_components_secrets_once(
+        compose: dict[str, Any], init_run: InitRun) -> None:
+    every = services(compose)
     script = init_script(compose)
-    assert "python -m services.cli.launcher create-databases" in script.splitlines()
+    assert every["init-databases"]["command"] == ["python", "-m", "services.cli.launcher", "create-databases"]
     template = re.search(r"--endpoint-template '([^']+)'", script)
     assert template is not None
     assert {country: template[1].format(country=country.lower()) for country in endpoints(COMPONENTS)} == (
         endpoints(COMPONENTS))
-    assert f"swx keys {COMPOSE_NETWORK_FILE.parent} " in script
     assert f"[ -f {COMPOSE_NETWORK_FILE} ]" in script
+    public = json.loads(init_run.files_of(every["hub"])[str(COMPOSE_NETWORK_FILE)])
+    assert {c: p["endpoint"] for c, p in public["participants"].items()} == endpoints(COMPONENTS)
+    # every later start keeps every key, token and password
+    before = init_run.snapshot()
+    assert "keeping the network directory" in init_run.run()
+    assert init_run.snapshot() == before
 
 
-def test_init_keeps_the_keys_and_tokens_on_every_later_start(compose: dict[str, Any], tmp_path: Path) -> None:
-    """The network step of the init, run twice as ``sh`` runs it, on a folder standing in for
-    the volume: the first run writes the directory, the second changes nothing."""
-    folder = tmp_path / "network"
-    folder.mkdir()  # the volume: an empty directory
-    step = next(line for line in init_script(compose).splitlines() if "swx keys" in line)
-    # the volume's path wherever a word starts with it (the network file's path among them)
-    step = re.sub(rf"(?<!\S){re.escape(str(COMPOSE_NETWORK_FILE.parent))}(?=/|\s)", str(folder), step)
-    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin", "COLUMNS": "160", "TERM": "dumb"}
+def secret_values(init_run: InitRun) -> dict[str, str]:
+    """Every secret the init wrote (from the whole directory), by what it is."""
+    whole = init_run.volumes["network-secrets"]
+    found = {file.name: file.read_text(encoding="utf-8").strip() for file in whole.glob("*.token")}
+    found |= {f"{file.name}": file.read_text(encoding="utf-8") for file in whole.glob("*.private.pem")}
+    found |= {f"password of {role}": password
+              for role, password in database_passwords(whole / PGPASS_FILE).items()}
+    return found
 
-    def run() -> str:
-        done = subprocess.run(["sh", "-c", step], capture_output=True, text=True, env=env, timeout=120, check=False)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
 
-    run()
-    written = (folder / "network.json").read_text(encoding="utf-8")
-    directory = json.loads(written)
-    assert {c: p["endpoint"] for c, p in directory["participants"].items()} == endpoints(COMPONENTS)
-    assert "keeping the network directory" in run()
-    assert (folder / "network.json").read_text(encoding="utf-8") == written
+@pytest.mark.parametrize("name", sorted({c.name for c in COMPONENTS} | {"hub-worker"}))
+def test_no_service_is_given_another_components_key_token_or_database_password(
+        compose: dict[str, Any], init_run: InitRun, name: str) -> None:
+    service = services(compose)[name]
+    component = name.removesuffix("-worker")
+    plan = COMPONENT_SECRETS[component]
+    own_role = database_role(component)
+    mounted = mounts(service)
+    assert mounted == {"network": (str(COMPOSE_NETWORK_FILE.parent), True),
+                       f"secrets-{component}": (str(COMPOSE_SECRETS_DIR), True)}
+    readable = init_run.files_of(service)
+    wanted = {f"{COMPOSE_SECRETS_DIR}/{c}.private.pem" for c in plan.signs_as}
+    wanted |= {f"{COMPOSE_SECRETS_DIR}/{i}.token" for i in plan.sends_as} | {f"{COMPOSE_SECRETS_DIR}/{PGPASS_FILE}"}
+    assert {path for path in readable if path.startswith(f"{COMPOSE_SECRETS_DIR}/")} == wanted
+    assert not [p for p in readable if p.startswith(f"{COMPOSE_NETWORK_FILE.parent}/")
+                and p.endswith((".private.pem", ".token", PGPASS_FILE, POSTGRES_PASSWORD_FILE))]
+    own = {f"{i}.token" for i in plan.sends_as} | {f"{c}.private.pem" for c in plan.signs_as}
+    own.add(f"password of {own_role}")
+    everything = b"\n".join(readable.values()).decode("utf-8") + "\n".join(environment(service).values())
+    leaked = [what for what, value in secret_values(init_run).items() if what not in own and value in everything]
+    assert leaked == [], f"{name} can read {leaked}"
+    for what in own:
+        assert secret_values(init_run)[what] in everything, f"{name} lacks {what}"
+
+
+@pytest.mark.parametrize("name", sorted({c.name for c in COMPONENTS} | {"hub-worker"}))
+def test_each_service_connects_as_its_own_database_role_only(
+        compose: dict[str, Any], init_run: InitRun, name: str) -> None:
+    service = services(compose)[name]
+    own_role = database_role(name.removesuffix("-worker"))
+    env = environment(service)
+    urls = [make_url(value) for key, value in env.items() if key.endswith("DATABASE_URL")]
+    assert [(url.username, url.password, url.database) for url in urls] == [(own_role, None, own_role)]
+    every_role = {database_role(c.name) for c in COMPONENTS}
+    named = {role for role in every_role for value in env.values() if re.search(rf"\b{role}\b", value)}
+    assert named == {own_role}
+    assert env["PGPASSFILE"] == f"{COMPOSE_SECRETS_DIR}/{PGPASS_FILE}"
+    pgpass = init_run.files_of(service)[env["PGPASSFILE"]]
+    assert list(database_passwords_from(pgpass)) == [own_role]
+
+
+def database_passwords_from(content: bytes) -> dict[str, str]:
+    return {line.split(":")[3]: line.split(":")[4] for line in content.decode().splitlines() if line}
+
+
+def test_the_database_step_holds_every_role_and_the_server_only_its_own_password(
+        compose: dict[str, Any], init_run: InitRun) -> None:
+    every = services(compose)
+    step = every["init-databases"]
+    assert mounts(step) == {"secrets-init-databases": (str(COMPOSE_SECRETS_DIR), True)}
+    assert environment(step) == {"PGPASSFILE": f"{COMPOSE_SECRETS_DIR}/{PGPASS_FILE}"}
+    passwords = database_passwords_from(init_run.files_of(step)[environment(step)["PGPASSFILE"]])
+    admin = make_url(COMPOSE_DATABASE_ADMIN_URL).username
+    assert set(passwords) == {make_url(v).username for c in COMPONENTS for k, v in c.env.items()
+                              if k.endswith("_DATABASE_URL")} | {admin}
+    assert len(set(passwords.values())) == len(passwords), "each role has a password of its own"
+    server = init_run.files_of(every["postgres"])
+    assert server == {f"{COMPOSE_SECRETS_DIR}/{POSTGRES_PASSWORD_FILE}": (passwords[admin] + "\n").encode()}
 
 
 @pytest.mark.parametrize("component", COMPONENTS, ids=lambda c: c.name)
@@ -238,7 +376,7 @@ def test_the_compose_environment_configures_the_service_as_written(
         for agency in ("customs", "immigration", "port"):
             assert settings.agency_url(agency) == f"http://{agency}:{CONTAINER_PORT}"
     if name != "hub-worker":
-        # what ``uvicorn --factory`` calls in the container, on this environment
+        # what the server's ``--factory`` calls in the container, on this environment
         module, factory = component.app.split(":")
         app = getattr(importlib.import_module(module), factory)()
         assert app.state.settings.model_dump() == settings.model_dump()

@@ -26,7 +26,8 @@ ENDPOINTS = {code: f"http://nsw-{code.lower()}.test" for code in ("JP", "KH", "L
 class ReceiverStandIn:
     """Every NSW endpoint at once: records deliveries and answers with the next queued
     behaviour ("receipt" by default): an HTTP status, "receipt", "bad-receipt" (signed by the
-    wrong key), "permanent" (a signed error signal) or "timeout"."""
+    wrong key), "permanent" (a signed error signal), "timeout" or "busy-for-<seconds>" (503
+    with that Retry-After)."""
 
     def __init__(self, keys: dict[str, Any]) -> None:
         self.keys = keys
@@ -42,6 +43,9 @@ class ReceiverStandIn:
             raise httpx.ReadTimeout("no answer", request=request)
         if isinstance(behaviour, int):
             return httpx.Response(behaviour, json={"status": behaviour})
+        if behaviour.startswith("busy-for-"):  # 503 with Retry-After: the seconds named
+            wait = behaviour.removeprefix("busy-for-")
+            return httpx.Response(503, json={"status": 503}, headers={"Retry-After": wait})
         receiver = envelope["receiver"]
         if behaviour == "permanent":
             signal = ErrorSignal(error_id=str(uuid.uuid4()), message_id=envelope["message_id"],

@@ -8,10 +8,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from services.hub import repository
+from services.hub.app import create_app
+from services.hub.config import HubSettings
 from services.kernel import canonical
 from services.kernel.clock import utcnow
 from services.kernel.db import make_engine
 from services.kernel.messages.exchange import Envelope, Receipt
+from services.kernel.network import Network
 from services.kernel.signing import verify
 from tests.hub.conftest import FIXTURES, ReceiverStandIn
 
@@ -119,6 +122,29 @@ def test_transient_failures_are_retried_until_delivered(
     assert "answered 503" in notes[0]
     assert "did not answer" in notes[1]
     assert "receipt" in notes[2]
+
+
+def test_a_receivers_retry_after_is_honoured_up_to_the_cap(
+    settings: HubSettings, receivers: ReceiverStandIn, envelope: Callable[..., Envelope], network: Network,
+    eventually: Callable[..., None],
+) -> None:
+    receivers.behaviours = ["busy-for-40"]
+    patient = settings.model_copy(update={"retry_cap": 120.0})
+    with TestClient(create_app(patient, delivery_client=receivers.client())) as client:
+        sent = envelope()
+        client.post("/messages", content=canonical.json_text(sent).encode(), headers={
+            "Authorization": f"Bearer {network.token_of('TH')}", "Content-Type": "application/json"})
+        headers = {"Authorization": f"Bearer {network.token_of('TH')}"}
+
+        def waiting() -> list[str]:
+            record = client.get(f"/messages/{sent.message_id}", headers=headers).json()
+            return [step["note"] for step in record["timeline"] if step["state"] == "WAITING_FOR_RETRY"]
+
+        eventually(lambda: waiting() != [], what="the first attempt's outcome")
+        assert "answered 503" in waiting()[0]
+        delay = float(waiting()[0].rsplit("next attempt in ", 1)[1].removesuffix(" s"))
+        assert delay >= 40.0  # the backoff alone, with base 0.01, would wait well under a second
+        assert receivers.delivered == []
 
 
 def test_failed_message_is_replayed_by_the_operator_with_the_same_id(

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from services.kernel.edifact.envelope import Envelope
 from services.kernel.edifact.persons import PERSON_ROLES, PersonGroup
 from services.kernel.edifact.segments import (
+    ERROR,
+    MAX_SEGMENTS,
     EdifactError,
     IssueLog,
     Segment,
@@ -52,6 +54,8 @@ class PaxlstResult:
 
 def parse_paxlst(data: bytes) -> PaxlstResult:
     """Read a PAXLST interchange into a ``PassengerManifest``-shaped dict and the issues found."""
+    if (too_many := too_many_segments(data)) is not None:
+        return PaxlstResult(None, [too_many])
     log = IssueLog()
     try:
         segments = read_interchange(data, log)
@@ -65,6 +69,32 @@ def parse_paxlst(data: bytes) -> PaxlstResult:
         log.issues.append(syntax_issue(f"The interchange could not be read ({type(exc).__name__}: {exc})."))
         document = None
     return PaxlstResult(document if not log.has_errors else None, log.issues)
+
+
+def too_many_segments(data: bytes) -> SegmentIssue | None:
+    """The refusal of an interchange with more than ``MAX_SEGMENTS`` segments, found by
+    counting its segment terminators before anything is tokenised (which takes seconds
+    for a few hundred thousand segments). Terminators the release character frees are
+    counted out, but only when the quick count is over: the count may only err upward."""
+    raw = data.removeprefix(b"\xef\xbb\xbf")
+    try:  # read as the tokeniser will: UTF-8, else ISO 8859-1
+        text = raw.decode("utf-8").lstrip()
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1").lstrip()
+    release, terminator = "?", "'"
+    if text.startswith("UNA") and len(text) >= 9:
+        release, terminator = text[6], text[8]  # UNA then component, element, decimal, release, reserved, terminator
+    if text.count(terminator) <= MAX_SEGMENTS:
+        return None
+    if release.strip() and release != terminator:  # a blank release character means "none"
+        text = re.sub(re.escape(release) + ".", "", text, flags=re.DOTALL)
+    segments = text.count(terminator)
+    if segments <= MAX_SEGMENTS:
+        return None
+    return SegmentIssue("EDIFACT_TOO_LARGE", ERROR,
+                        f"The interchange has {segments:,} segments (segment terminators {terminator!r}); at most "
+                        f"{MAX_SEGMENTS:,} are accepted in one interchange. It was refused before being read.",
+                        MAX_SEGMENTS + 1, None)
 
 
 class _ManifestReader:

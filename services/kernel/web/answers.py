@@ -8,8 +8,8 @@ received it. In order, each step refusing with its own status:
 
 1. identity: a country's token (401 without one), the envelope's ``receiver`` (403);
    the operator and the hub never post answers;
-2. the envelope: JSON only (415), valid ``exchange.envelope`` (400 / 422), signed by its
-   sender (422, the finding's code the ``SignatureInvalid`` reason);
+2. the envelope: JSON or XML, as the sender signed it (else 415), valid ``exchange.envelope``
+   (400 / 422), signed by its sender (422, the finding's code the ``SignatureInvalid`` reason);
 3. duplicates on (sender, message_id): the same answer again is 200 and changes nothing,
    the same id with another payload 409;
 4. the answer: a type this service takes (422 ``UNKNOWN_DOCUMENT_TYPE``), a payload valid
@@ -25,6 +25,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from services.kernel.answers import ReceivedAnswer, add_answer_once, answer_summary, find_answer
@@ -38,10 +39,11 @@ from services.kernel.safeparse import Limits
 from services.kernel.signing import Reason, SignatureInvalid, verify
 from services.kernel.validation import validate
 from services.kernel.web.bodies import ReceivedBody, body_dependency
+from services.kernel.web.contract import BODY_ERRORS, problem_responses, request_body
 from services.kernel.web.identity import Caller, CallerDep
 from services.kernel.web.problems import Conflict, Forbidden, InvalidDocument, NotFound
 from services.kernel.web.service import SessionDep
-from services.kernel.web.submissions import refusal
+from services.kernel.web.submissions import FORMAT_MEDIA_TYPES, refusal
 
 log = logging.getLogger("swx.answers")
 
@@ -51,9 +53,10 @@ outbound message it answers (whose ``subject`` names the record the answer must 
 """Records one answer in the service: the session, the typed payload and its envelope."""
 
 ENVELOPE = REGISTRY.get("exchange.envelope")
-JsonBody = Annotated[ReceivedBody, Depends(body_dependency("json"))]
+EnvelopeBody = Annotated[ReceivedBody, Depends(body_dependency("json", "xml"))]
 
-DESCRIPTION = """The body is the signed `exchange.envelope` as the NSW endpoint received it, in JSON:
+DESCRIPTION = """The body is the signed `exchange.envelope` exactly as the NSW endpoint received it, JSON
+or XML (`Content-Type: application/json` or `application/xml`); in JSON:
 
 ```json
 {"message_id": "…", "conversation_id": "…", "in_reply_to": "<the outbound message_id>",
@@ -65,20 +68,34 @@ DESCRIPTION = """The body is the signed `exchange.envelope` as the NSW endpoint 
 Posted with the token of the envelope's `receiver`, the country whose message is answered."""
 
 
+class AnswerRecorded(BaseModel):
+    """What ``POST /answers`` answers: recorded now (201), or a duplicate of one recorded before (200)."""
+
+    status: str = Field(description="recorded or duplicate")
+    message_id: str
+    in_reply_to: str | None
+    document_type: str
+    received_at: str | None = Field(default=None, description="ISO 8601; when first received, for a duplicate")
+
+
 def answers_router(handlers: Mapping[str, AnswerHandler]) -> APIRouter:
     """A router with ``POST /answers`` taking the answer types of ``handlers`` (by type id)."""
     taken = dict(handlers)
     router = APIRouter(tags=["answers"])
 
     @router.post("/answers", status_code=201, summary="Receive a business answer to one of this service's messages",
-                 description=DESCRIPTION,
-                 responses={200: {"description": "The same answer was received before; nothing changed"},
-                            403: {"description": "The credential is not the envelope's receiver's"},
-                            404: {"description": "The answered message or record is not known here"},
-                            409: {"description": "The message id was received before with another payload"},
-                            415: {"description": "The envelope is not sent as application/json"},
-                            422: {"description": "Invalid envelope, signature, payload or document type"}})
-    def receive_answer(request: Request, caller: CallerDep, received: JsonBody, session: SessionDep) -> JSONResponse:
+                 description=DESCRIPTION, openapi_extra=request_body("exchange.envelope", formats=("json", "xml")),
+                 response_model=AnswerRecorded,
+                 responses={200: {"description": "The same answer was received before; nothing changed",
+                                  "model": AnswerRecorded},
+                            **problem_responses(*BODY_ERRORS, 403, 404, 409, 422, descriptions={
+                                403: "The credential is not the envelope's receiver's",
+                                404: "The answered message or record is not known here",
+                                409: "The message id was received before with another payload",
+                                415: "The envelope is sent as neither application/json nor application/xml",
+                                422: "Invalid envelope, signature, payload or document type"})})
+    def receive_answer(request: Request, caller: CallerDep, received: EnvelopeBody,
+                       session: SessionDep) -> JSONResponse:
         """Check a signed answer and record it in the service, once."""
         _refuse_non_participants(caller)
         envelope = _envelope(request, received)
@@ -113,7 +130,7 @@ def _refuse_non_participants(caller: Caller) -> None:
 
 
 def _envelope(request: Request, received: ReceivedBody) -> Envelope:
-    report = validate(received.data, media_type="application/json", expected_type=ENVELOPE,
+    report = validate(received.data, media_type=FORMAT_MEDIA_TYPES[received.format], expected_type=ENVELOPE,
                       limits=Limits(max_bytes=request.app.state.settings.max_body_bytes))
     if not report.valid or not isinstance(report.document, Envelope):
         raise refusal(report, ENVELOPE)

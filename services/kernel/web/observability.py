@@ -5,11 +5,11 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from services.kernel.db import database_is_up
-from services.kernel.outbox import outbox_depth
+from services.kernel.outbox import FAILED, SENT, OutboxMessage, state_counts
 
 
 class Metrics:
@@ -23,12 +23,21 @@ class Metrics:
                                  registry=self.registry)
         self.validations = Counter("swx_validations", "Documents validated, by type and outcome",
                                    ["service", "document_type", "outcome"], registry=self.registry)
-        self.outbox_depth = Gauge("swx_outbox_depth", "Outbound messages waiting for the hub", ["service"],
-                                  registry=self.registry)
+        self.outbox_depth = Gauge("swx_outbox_depth", "Outbound messages not yet handed to the hub, dead letters "
+                                  "included", ["service"], registry=self.registry)
+        self.dead_letters = Counter("swx_outbox_dead_letters", "Outbound messages that became dead letters (FAILED)",
+                                    ["service"], registry=self.registry)
+        self.dead_letters_waiting = Gauge("swx_outbox_dead_letters_waiting", "Dead letters (FAILED outbound "
+                                          "messages) now waiting for an operator's replay", ["service"],
+                                          registry=self.registry)
         self.service = service
 
     def validated(self, document_type: str, outcome: str) -> None:
         self.validations.labels(self.service, document_type, outcome).inc()
+
+    def dead_lettered(self, message: OutboxMessage) -> None:
+        """Count one more dead letter (the outbox dispatcher's ``on_dead_letter``)."""
+        self.dead_letters.labels(self.service).inc()
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -37,6 +46,9 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 def install(app: FastAPI, metrics: Metrics, *, outbox: bool = True) -> None:
+    if outbox:
+        metrics.dead_letters.labels(metrics.service)  # shown as 0 before the first dead letter, not absent
+
     @app.middleware("http")
     async def _count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
@@ -48,7 +60,9 @@ def install(app: FastAPI, metrics: Metrics, *, outbox: bool = True) -> None:
 
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", summary="Liveness and database check")
+    @router.get("/healthz", summary="Liveness and database check",
+                responses={503: {"description": "The database does not answer; retry after Retry-After",
+                                 "content": {"application/json": {}}}})
     def healthz(request: Request) -> JSONResponse:
         """200 when the service and its database answer, 503 otherwise."""
         up = database_is_up(request.app.state.engine)
@@ -56,11 +70,13 @@ def install(app: FastAPI, metrics: Metrics, *, outbox: bool = True) -> None:
                 "database": "up" if up else "down"}
         return JSONResponse(body, status_code=200 if up else 503, headers=None if up else {"Retry-After": "5"})
 
-    @router.get("/metrics", summary="Prometheus metrics")
+    @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
     def prometheus(request: Request) -> Response:
         try:
             if outbox:
-                metrics.outbox_depth.labels(metrics.service).set(outbox_depth(request.app.state.engine))
+                counts = state_counts(request.app.state.engine)
+                metrics.outbox_depth.labels(metrics.service).set(sum(counts.values()) - counts[SENT])
+                metrics.dead_letters_waiting.labels(metrics.service).set(counts[FAILED])
         except Exception:  # metrics must answer even when the database does not
             logging.getLogger("swx.metrics").warning("metrics.outbox_depth_unavailable")
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

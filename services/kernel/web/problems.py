@@ -15,7 +15,9 @@ Hierarchy (one base, each with its HTTP status)::
     └── Unavailable (503)      -- with Retry-After
 
 ``add_exception_handlers(app)`` renders every error, FastAPI's own and unexpected ones
-included, as ``application/problem+json``; nothing leaks a traceback.
+included, as ``application/problem+json``; nothing leaks a traceback. A problem's size is
+bounded whatever the input: its texts are cut at ``MAX_DETAIL`` characters and its
+``errors`` at ``MAX_FINDINGS`` entries and one ``FINDINGS_TRUNCATED`` notice.
 """
 
 import logging
@@ -26,9 +28,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.kernel.findings import Finding
+from services.kernel.findings import MAX_FINDINGS, TRUNCATED, Finding, bounded, shorten
 
 PROBLEM_JSON = "application/problem+json"
+MAX_DETAIL = 1000
+"""Characters of a problem's title and detail: they may quote what the caller sent."""
 log = logging.getLogger("swx.http")
 
 
@@ -83,7 +87,7 @@ class InvalidDocument(SwxError):
     status_code, title = 422, "Invalid document"
 
     def __init__(self, detail: str, findings: list[Finding]) -> None:
-        super().__init__(detail, errors=[f.as_dict() for f in findings])
+        super().__init__(detail, errors=[f.as_dict() for f in bounded(findings)])
 
 
 class Unavailable(SwxError):
@@ -95,11 +99,23 @@ class Unavailable(SwxError):
 
 def problem(status: int, title: str, detail: str, *, instance: str,
             errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-                            "instance": instance}
+    body: dict[str, Any] = {"type": "about:blank", "title": shorten(title, MAX_DETAIL), "status": status,
+                            "detail": shorten(detail, MAX_DETAIL), "instance": shorten(instance, MAX_DETAIL)}
     if errors is not None:
-        body["errors"] = errors
+        body["errors"] = _bounded_errors(errors)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _bounded_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Errors already bounded as findings pass as they are; a longer list built elsewhere
+    (FastAPI's parameter errors) keeps its first entries and a notice counting the rest."""
+    if len(errors) <= MAX_FINDINGS + 1:
+        return errors
+    omitted = len(errors) - MAX_FINDINGS
+    notice = {"layer": errors[MAX_FINDINGS].get("layer", "transport"), "code": TRUNCATED, "severity": "error",
+              "message": f"{omitted:,} more finding(s) are not listed: at most {MAX_FINDINGS} are given",
+              "location": {}}
+    return [*errors[:MAX_FINDINGS], notice]
 
 
 def add_exception_handlers(app: FastAPI) -> None:
@@ -111,7 +127,8 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [{"layer": "transport", "code": "REQUEST_INVALID", "severity": "error",
-                   "message": str(e.get("msg")), "location": {"pointer": "/" + "/".join(map(str, e.get("loc", ())))}}
+                   "message": shorten(str(e.get("msg"))),
+                   "location": {"pointer": shorten("/" + "/".join(map(str, e.get("loc", ()))))}}
                   for e in error.errors()]
         return problem(400, "Malformed request", "the request's parameters are not valid",
                        instance=request.url.path, errors=errors)

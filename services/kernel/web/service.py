@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings
 from sqlmodel import Session
 
@@ -24,9 +24,12 @@ from services.kernel.db import make_engine
 from services.kernel.migrate import upgrade
 from services.kernel.network import load_or_create_network, load_signing_keys
 from services.kernel.outbox import OutboxDispatcher
+from services.kernel.retry import DEFAULT_MAX_AGE, RetryPolicy
 from services.kernel.signing import envelope_signer
+from services.kernel.web.contract import install_contract
 from services.kernel.web.observability import Metrics, configure_logging, install
 from services.kernel.web.problems import add_exception_handlers
+from services.kernel.web.ratelimit import install_rate_limit
 
 
 class ServiceSettings(BaseSettings):
@@ -39,8 +42,27 @@ class ServiceSettings(BaseSettings):
     network_file: Path | None = None
     hub_url: str | None = None
     max_body_bytes: int = 5 * 1024 * 1024
-    outbox_max_attempts: int = 20
+    outbox_retry_base: float = Field(default=0.5, gt=0, description="bound of the wait after an outbound message's "
+                                     "first failed attempt to reach the hub, in seconds; it doubles with each attempt")
+    outbox_retry_cap: float = Field(default=60.0, gt=0, description="longest wait between two attempts to reach the "
+                                    "hub, in seconds, whether from the backoff or the hub's Retry-After")
+    outbox_max_age: float = Field(default=DEFAULT_MAX_AGE, gt=0, description="seconds an outbound message keeps "
+                                  "trying to reach the hub before it is a dead letter (FAILED, replayable by the "
+                                  "operator); by default as long as the hub keeps trying a receiver")
+    outbox_max_attempts: int | None = Field(default=None, ge=1, description="attempts after which an outbound "
+                                            "message is a dead letter even before outbox_max_age; unset: only its "
+                                            "age counts")
+    outbox_poll_interval: float = Field(default=1.0, gt=0, description="seconds between looks for due outbound "
+                                        "messages when nothing woke the dispatcher")
     log_level: str = "INFO"
+    rate_limit_per_second: float = 1000.0
+    """Requests a second each credential may make to the routes that take documents (0: no limit)."""
+    rate_limit_burst: int = 2000
+    """Requests a credential may make at once before the rate applies."""
+
+    def outbox_retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(base=self.outbox_retry_base, cap=self.outbox_retry_cap, max_age=self.outbox_max_age,
+                           max_attempts=self.outbox_max_attempts)
 
     @model_validator(mode="after")
     def _shared_fallbacks(self) -> "ServiceSettings":
@@ -87,13 +109,15 @@ SessionDep = Annotated[Session, Depends(_session, scope="function")]
 def create_service_app(*, name: str, title: str, description: str, settings: ServiceSettings,
                        routers: Sequence[APIRouter], migrations: Path,
                        hub_client: httpx.AsyncClient | None = None,
-                       signing_countries: tuple[str, ...] | None = None, outbox: bool = True) -> FastAPI:
+                       signing_countries: tuple[str, ...] | None = None, outbox: bool = True,
+                       rate_limited: Sequence[tuple[str, str]] = ()) -> FastAPI:
     """Build the service's app; ``hub_client`` lets tests stand in for the hub.
 
     Outbound envelopes are signed with the sender's private key from beside the network
     file: every participant's for the agency services (they act for any country of the
     embedded network), only ``signing_countries``' when given (an NSW endpoint its own).
-    ``outbox=False`` for a service without the kernel outbox (the hub has its own)."""
+    ``outbox=False`` for a service without the kernel outbox (the hub has its own).
+    ``rate_limited`` names the (method, path) routes each credential is rate-limited on."""
     metrics = Metrics(name)
 
     @asynccontextmanager
@@ -113,7 +137,9 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
             signer = envelope_signer(load_signing_keys(settings.network_file, signing_countries))
             dispatcher = OutboxDispatcher(engine=app.state.engine, hub_url=settings.hub_url,
                                           token_for=app.state.network.token_of, client=client, sign=signer,
-                                          max_attempts=settings.outbox_max_attempts, lock=app.state.write_lock)
+                                          policy=settings.outbox_retry_policy(), lock=app.state.write_lock,
+                                          poll_interval=settings.outbox_poll_interval,
+                                          on_dead_letter=metrics.dead_lettered)
             dispatcher.start()
         app.state.dispatcher = dispatcher
         try:
@@ -129,9 +155,16 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
     app.state.settings = settings
     app.state.metrics = metrics
     add_exception_handlers(app)
+    install_rate_limit(app, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst,
+                       routes=rate_limited, metrics=metrics)
     install(app, metrics, outbox=outbox)
+    if outbox:
+        from services.kernel.web.outbox_endpoints import router as outbox_router  # it needs this module's SessionDep
+
+        app.include_router(outbox_router)
     for router in routers:
         app.include_router(router)
+    install_contract(app)
     return app
 
 

@@ -1,10 +1,11 @@
 """A submitted document through the engine, refused with the right status when it fails.
 
 Syntax faults are 400 (malformed), schema and rule faults 422 (invalid), an oversized
-body 413, an unsupported media type 415; every refusal carries the findings.
+body 413, an unsupported media type 415; every refusal carries the findings, at most
+``MAX_FINDINGS`` of them and a notice counting the others.
 """
 
-from services.kernel.findings import Layer
+from services.kernel.findings import Layer, bounded, count
 from services.kernel.messages.types import Document
 from services.kernel.registry import MessageType
 from services.kernel.rules import RuleContext
@@ -38,11 +39,12 @@ def accept_document(body: bytes, *, fmt: str, message_type: MessageType, max_byt
 
 def refusal(report: Report, message_type: MessageType) -> SwxError:
     """The problem for a report with errors: 413, 415, 400 (syntax) or 422 (schema, rules)."""
-    errors = report.errors or report.findings
+    findings = bounded(report.findings)
+    errors = [f for f in findings if f.is_error] or findings
     first = errors[0]
     where = f" at {first.location}" if str(first.location) else ""
-    detail = (f"the {message_type.type_id} document was refused with {len(errors)} error(s); "
-              f"the first: {first.code}{where}: {first.message}")
+    detail = (f"the {message_type.type_id} document was refused with {count(findings, errors_only=True) or 1:,} "
+              f"error(s); the first: {first.code}{where}: {first.message}")
     error: SwxError
     if first.code == "BODY_TOO_LARGE":
         error = PayloadTooLarge(detail)
@@ -51,6 +53,6 @@ def refusal(report: Report, message_type: MessageType) -> SwxError:
     elif first.layer in (Layer.TRANSPORT, Layer.SYNTAX):
         error = MalformedRequest(detail)
     else:
-        return InvalidDocument(detail, report.findings)
-    error.errors = [f.as_dict() for f in report.findings]
+        return InvalidDocument(detail, findings)
+    error.errors = [f.as_dict() for f in findings]
     return error

@@ -1,0 +1,98 @@
+"""The operator's view of an agency's outbox: list what waits or failed, replay a dead letter.
+
+Like the hub's ``POST /messages/{id}/replay``: the operator credential only; only a
+``FAILED`` message (409 otherwise); the row is locked while it is queued again, with its
+attempts and age counted afresh, under the same ``message_id``.
+"""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+from pydantic import BaseModel, Field
+
+from services.kernel import outbox
+from services.kernel.web.contract import Offset, problem_responses
+from services.kernel.web.identity import Caller, CallerDep
+from services.kernel.web.problems import Conflict, Forbidden, NotFound
+from services.kernel.web.service import SessionDep
+
+router = APIRouter(tags=["outbox"])
+
+
+class OutboxEntry(BaseModel):
+    """An outbound message as the operator sees it in the outbox."""
+
+    message_id: str
+    conversation_id: str
+    subject: str = Field(description="the record it belongs to, e.g. declaration:<MRN>")
+    sender: str
+    receiver: str
+    document_type: str
+    state: str = Field(description="PENDING (waiting for the hub), SENT (the hub took it) or FAILED (a dead letter)")
+    attempts: int = Field(description="attempts since it was last queued")
+    last_error: str | None = Field(description="why the last attempt failed; for a dead letter, why it was given up")
+    created_at: str
+    requeued_at: str | None = Field(description="when a dead letter was last queued again, if it was")
+    next_attempt_at: str | None = Field(description="when it is tried next, while PENDING")
+    failed_at: str | None = Field(description="when it became a dead letter, while FAILED")
+    sent_at: str | None
+
+
+class OutboxPage(BaseModel):
+    items: list[OutboxEntry]
+    total: int
+    limit: int
+    offset: int
+
+
+def _entry(row: outbox.OutboxMessage) -> OutboxEntry:
+    return OutboxEntry(
+        message_id=row.message_id, conversation_id=row.conversation_id, subject=row.subject, sender=row.sender,
+        receiver=row.receiver, document_type=row.document_type, state=row.state, attempts=row.attempts,
+        last_error=row.last_error, created_at=str(outbox.iso(row.created_at)), requeued_at=outbox.iso(row.requeued_at),
+        next_attempt_at=outbox.iso(row.next_attempt_at) if row.state == outbox.PENDING else None,
+        failed_at=outbox.iso(row.failed_at), sent_at=outbox.iso(row.sent_at),
+    )
+
+
+def _operator(caller: Caller, what: str) -> None:
+    if not caller.is_operator:
+        raise Forbidden(f"only the operator {what}; your credential is for {caller.country}")
+
+
+@router.get("/outbox", summary="Outbound messages, newest first (operator)", response_model=OutboxPage,
+            responses=problem_responses(403, descriptions={403: "Only the operator reads the outbox"}))
+def list_outbox(
+    caller: CallerDep,
+    session: SessionDep,
+    state: Annotated[Literal["PENDING", "SENT", "FAILED"] | None,
+                     Query(description="FAILED lists the dead letters waiting for a replay")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+) -> OutboxPage:
+    """What this service sent, waits to send, or gave up on; filter by state."""
+    _operator(caller, "reads the outbox")
+    rows, total = outbox.list_messages(session, state=state, limit=limit, offset=offset)
+    return OutboxPage(items=[_entry(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("/outbox/{message_id}/replay", summary="Queue a dead letter again (operator)",
+             response_model=OutboxEntry,
+             responses=problem_responses(403, 404, 409, descriptions={
+                 403: "Only the operator replays", 404: "No outbound message with this id",
+                 409: "The message is not FAILED"}))
+def replay_outbound(message_id: str, request: Request, background: BackgroundTasks, caller: CallerDep,
+                    session: SessionDep) -> OutboxEntry:
+    """Send a FAILED message to the hub again, under the same message_id."""
+    _operator(caller, "replays messages")
+    row = outbox.locked_message(session, message_id)
+    if row is None:
+        raise NotFound(f"no outbound message {message_id}")
+    if row.state != outbox.FAILED:
+        raise Conflict(f"message {message_id} is {row.state}; only {outbox.FAILED} messages are replayed")
+    outbox.requeue(row, by="operator")
+    session.flush()
+    dispatcher = request.app.state.dispatcher
+    if dispatcher is not None:  # once the response is on its way, the session has committed
+        background.add_task(dispatcher.wake)
+    return _entry(row)

@@ -1,0 +1,193 @@
+"""Serve a component's ASGI app with uvicorn, bounded against slow and excess clients.
+
+``python -m services.kernel.web.server services.hub.app:create_app --factory --host 0.0.0.0 --port 8000``
+runs one component as ``uvicorn --factory ...`` would, plus what uvicorn does not do alone:
+
+- **request-header deadline**: a request's line and headers must arrive within
+  ``SWX_HTTP_HEADER_TIMEOUT`` seconds (10) of its first byte, or of the connection when it
+  sends nothing. The deadline is not pushed back by each byte, so a client that drips a
+  header a byte at a time (slowloris) is cut off as surely as one that stops. A partial
+  request is answered ``408`` (problem+json, ``Connection: close``); a silent connection is
+  just closed. uvicorn's own keep-alive timer only runs between requests and stops at the
+  first byte of the next one.
+- **keep-alive**: an idle connection between requests is closed after
+  ``SWX_HTTP_KEEP_ALIVE_TIMEOUT`` seconds (5).
+- **concurrency limit**: beyond ``SWX_HTTP_LIMIT_CONCURRENCY`` (512) open connections or
+  requests in flight in this process, a request is answered ``503`` problem+json with
+  ``Retry-After: SWX_HTTP_RETRY_AFTER`` (1) and its connection closed, as uvicorn's
+  ``limit_concurrency`` would but in the network's error format. Keep it below the process's
+  file-descriptor limit.
+- **backlog**: ``SWX_HTTP_BACKLOG`` (1024) connections may wait in the kernel to be accepted.
+
+The protocol is uvicorn's h11 one, always: the deadline hooks into h11's parser state, and
+httptools is not a dependency of the project.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from typing import Any
+
+import h11
+import uvicorn
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.importer import import_from_string
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
+
+log = logging.getLogger("swx.http")
+STARTUP_FAILURE = 3
+"""The exit code when the app or the listening socket cannot start, as uvicorn's."""
+
+
+class HttpServerSettings(BaseSettings):
+    """How long and how many clients one process serves (``SWX_HTTP_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SWX_HTTP_")
+
+    header_timeout: float = Field(10.0, gt=0)
+    keep_alive_timeout: int = Field(5, gt=0)
+    limit_concurrency: int = Field(512, gt=0)
+    backlog: int = Field(1024, gt=0)
+    retry_after: int = Field(1, ge=0)
+    graceful_shutdown_timeout: int = Field(10, gt=0)
+    """Seconds a stopping server waits for requests in flight before it closes them."""
+
+
+def _problem_bytes(status: int, title: str, detail: str) -> bytes:
+    return json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+
+
+REQUEST_TIMEOUT_BODY = _problem_bytes(408, "Request timeout", "the request's headers did not arrive in time")
+REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n"
+                   b"connection: close\r\ncontent-length: " + str(len(REQUEST_TIMEOUT_BODY)).encode()
+                   + b"\r\n\r\n" + REQUEST_TIMEOUT_BODY)
+
+
+class BoundedConfig(uvicorn.Config):
+    """uvicorn's configuration with the request-header deadline the protocol reads."""
+
+    def __init__(self, app: ASGIApp, *, header_timeout: float, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.header_timeout = header_timeout
+
+
+class HeaderDeadlineProtocol(H11Protocol):
+    """uvicorn's h11 protocol that closes a connection whose request headers are late.
+
+    The deadline is armed when the connection opens and when the first bytes of a request
+    arrive on an idle keep-alive connection; it is cancelled once h11 has the whole head of
+    the request (its state for the client leaves ``IDLE``)."""
+
+    def __init__(self, config: uvicorn.Config, server_state: ServerState, app_state: dict[str, Any],
+                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        defaults = HttpServerSettings.model_fields["header_timeout"].default
+        self.header_timeout: float = config.header_timeout if isinstance(config, BoundedConfig) else defaults
+        self.header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            self._cancel_header_deadline()
+        elif self.header_deadline is None:
+            self._arm_header_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_deadline()
+        super().connection_lost(exc)
+
+    def _arm_header_deadline(self) -> None:
+        self.header_deadline = self.loop.call_later(self.header_timeout, self._header_deadline_passed)
+
+    def _cancel_header_deadline(self) -> None:
+        if self.header_deadline is not None:
+            self.header_deadline.cancel()
+            self.header_deadline = None
+
+    def _header_deadline_passed(self) -> None:
+        self.header_deadline = None
+        if self.transport.is_closing():
+            return
+        partial, _ = self.conn.trailing_data
+        client = "{}:{}".format(*self.client) if self.client else "unknown"
+        log.info("http.header_timeout client=%s after=%gs received=%d", client, self.header_timeout, len(partial))
+        if partial:  # a request begun and not finished hears why; a silent connection is just closed
+            self.transport.write(REQUEST_TIMEOUT)
+        self.transport.close()
+
+
+class ConcurrencyGate:
+    """ASGI wrapper: beyond ``limit`` open connections or requests in flight in this server,
+    a request gets a 503 problem with ``Retry-After`` and its connection is closed."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, retry_after: int) -> None:
+        self.app, self.limit, self.retry_after = app, limit, retry_after
+        self.server_state: ServerState | None = None
+        """The running server's connections and tasks, set once the server exists."""
+        self.body = _problem_bytes(503, "Service unavailable", "this service is at its limit of concurrent "
+                                   "requests; try again after the Retry-After delay")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = self.server_state
+        # this request's own connection and task are already counted
+        if scope["type"] == "http" and state is not None and (
+                len(state.connections) > self.limit or len(state.tasks) > self.limit):
+            log.warning("http.overloaded connections=%d requests=%d limit=%d path=%s", len(state.connections),
+                        len(state.tasks), self.limit, scope.get("path", ""))
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/problem+json"), (b"retry-after", str(self.retry_after).encode()),
+                (b"connection", b"close"), (b"content-length", str(len(self.body)).encode())]})
+            await send({"type": "http.response.body", "body": self.body})
+            return
+        await self.app(scope, receive, send)
+
+
+def build_server(app: ASGIApp, *, host: str, port: int, settings: HttpServerSettings,
+                 log_level: str = "info", access_log: bool = True) -> uvicorn.Server:
+    """A uvicorn server for ``app`` with the header deadline, keep-alive and concurrency limit."""
+    gate = ConcurrencyGate(app, limit=settings.limit_concurrency, retry_after=settings.retry_after)
+    config = BoundedConfig(
+        gate, header_timeout=settings.header_timeout, host=host, port=port, http=HeaderDeadlineProtocol,
+        interface="asgi3", lifespan="on", timeout_keep_alive=settings.keep_alive_timeout, backlog=settings.backlog,
+        timeout_graceful_shutdown=settings.graceful_shutdown_timeout, log_level=log_level, access_log=access_log)
+    server = uvicorn.Server(config)
+    gate.server_state = server.server_state
+    return server
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.kernel.web.server",
+                                     description="Serve an ASGI app, bounded against slow and excess clients.")
+    parser.add_argument("app", help="the app as module:attribute, e.g. services.hub.app:create_app")
+    parser.add_argument("--factory", action="store_true", help="the attribute is a factory that makes the app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--no-access-log", dest="access_log", action="store_false")
+    args = parser.parse_args(argv)
+    try:
+        settings = HttpServerSettings()
+    except ValidationError as error:
+        parser.error(f"the SWX_HTTP_* settings are not valid: {error}")
+    loaded = import_from_string(args.app)
+    app = loaded() if args.factory else loaded
+    server = build_server(app, host=args.host, port=args.port, settings=settings, log_level=args.log_level,
+                          access_log=args.access_log)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    return 0 if server.started else STARTUP_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
