@@ -18,9 +18,11 @@ import httpx
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DECLARATION = FIXTURES / "customs.declaration/valid/th-export-natural-rubber-laem-chabang-to-saigon.xml"
-CERTIFICATE = FIXTURES / "customs.certificate-of-origin/valid/atiga-form-d-th-to-vn-natural-rubber.json"
-PAXLST = FIXTURES / "immigration.passenger-manifest/valid/tg560-bkk-han-passengers-paxlst-d05b-crlf.edi"
-VESSEL_CALL = FIXTURES / "port.vessel-call/valid/khpnh-to-vnsgn-river-container-ship-phuoc-an-28-arrival.xml"
+CERTIFICATE = FIXTURES / "customs.certificate-of-origin/valid/atiga-form-d-1-1-th-to-vn-rubber-wo-and-rvc-40.json"
+PAXLST = FIXTURES / "immigration.passenger-manifest/valid/tg560-bkk-han-passengers-one-passport-expired-paxlst-d05b.edi"
+"""TG560 with a ninth passenger whose passport expired before the flight: the manifest is
+accepted all the same, and VN refuses boarding to that passenger alone."""
+VESSEL_CALL = FIXTURES / "port.vessel-call/valid/khpnh-to-vnsgn-river-container-ship-phuoc-an-28-arrival-fal-1-1.xml"
 
 
 class FlowFailed(Exception):
@@ -118,7 +120,7 @@ def export_with_origin(ex: Exchange) -> None:
     issued = ex.call("POST", "customs", "/certificates-of-origin", country="TH", expect=(201,),
                      json=certificate)
     ex.step(flow, "TH customs", f"e-Form D {certificate['ReferenceID']} accepted for MRN {mrn}")
-    form_d = _only(issued["messages"], "customs.certificate-of-origin/1.0")
+    form_d = _only(issued["messages"], "customs.certificate-of-origin/1.1")
     for message in (acdd, form_d):
         record = ex.until_state(flow, message["message_id"], "ACKNOWLEDGED", country="TH")
         ex.step(flow, "VN NSW", f"receipt {record['receipt']['receipt_id']} signed by {record['receipt']['receiver']}")
@@ -140,14 +142,19 @@ def export_with_origin(ex: Exchange) -> None:
 
 
 def advance_passenger_information(ex: Exchange) -> None:
-    """Flow 2: a PAXLST for TG560 BKK->HAN goes to VN, which answers board/no-board per person."""
+    """Flow 2: a PAXLST for TG560 BKK->HAN goes to VN, which answers board/no-board per person:
+    a watchlisted passenger and one whose passport has expired may not board, the rest of the
+    flight may (one person's expired passport no longer refuses the whole manifest)."""
     flow = "2 API BKK->HAN"
     reference = f"TG{ex.run}"
     edifact = PAXLST.read_text(encoding="utf-8").replace("TG5601118", reference)
     submitted = ex.call("POST", "immigration", "/manifests", country="TH", expect=(201,), content=edifact.encode(),
                         headers={"Content-Type": "application/edifact"})
     ex.step(flow, "TH immigration", f"PAXLST {reference} accepted: {submitted['person_count']} persons")
-    message = _only(submitted["messages"], "immigration.passenger-manifest/1.0")
+    for finding in (w for w in submitted["warnings"] if w.get("subject")):
+        ex.step(flow, "TH immigration", f"finding on {finding['subject']}, decided by VN for that person only: "
+                                        f"{finding['code']} {finding['message']}")
+    message = _only(submitted["messages"], "immigration.passenger-manifest/1.1")  # PAXLST is read into 1.1
     ex.until_state(flow, message["message_id"], "ACKNOWLEDGED", country="TH")
 
     def decided() -> list[dict[str, Any]] | None:
@@ -165,18 +172,21 @@ def advance_passenger_information(ex: Exchange) -> None:
                                         f"({person['reason_code']}): {person['remarks']}")
     boarding = sum(p["decision"] == "board" for p in persons)
     ex.step(flow, "TH immigration", f"{boarding} of {len(persons)} persons may board")
-    if len(refused) != 1:
-        raise FlowFailed(f"expected exactly one passenger refused boarding, got {len(refused)}")
+    reasons = sorted(p["reason_code"] for p in refused)
+    if reasons != ["DOCUMENT_EXPIRED", "WATCHLIST_DOCUMENT_MATCH"] or not boarding:
+        raise FlowFailed(f"expected the watchlisted passenger and the one with an expired passport refused boarding "
+                         f"and the others boarding, got no-board for {reasons} and {boarding} boarding")
 
 
 def vessel_call(ex: Exchange) -> None:
     """Flow 3: a ship agent's FAL 1+5+6 for KHPNH->VNSGN; VN's three agencies clear it."""
     flow = "3 vessel KHPNH->VNSGN"
-    xml = VESSEL_CALL.read_text(encoding="utf-8").replace("VC-VNSGN-20261201-0087", f"VC-VNSGN-{ex.run}")
+    xml = VESSEL_CALL.read_text(encoding="utf-8").replace("VC-VNSGN-20261208-0112", f"VC-VNSGN-{ex.run}")
     submitted = ex.call("POST", "port", "/vessel-calls", country="KH", expect=(201,), content=xml.encode(),
                         headers={"Content-Type": "application/xml"})
-    ex.step(flow, "KH port", f"vessel call {submitted['call_reference']} of {submitted['ship_name']} accepted")
-    message = _only(submitted["messages"], "port.vessel-call/1.0")
+    ex.step(flow, "KH port", f"vessel call {submitted['call_reference']} of {submitted['ship_name']} accepted "
+                             f"({submitted['document_type']})")
+    message = _only(submitted["messages"], "port.vessel-call/1.1")
     ex.until_state(flow, message["message_id"], "ACKNOWLEDGED", country="KH")
     clearances = ex.wait("three clearances", lambda: (lambda c: c if len(c) >= 3 else None)(
         ex.call("GET", "port", f"/vessel-calls/{submitted['id']}", country="KH")["clearances"]))

@@ -9,11 +9,8 @@ Ports, from ``base_port`` (8100 by default)::
     hub 8100   customs 8101   immigration 8102   port 8103
     nsw-jp 8111   nsw-kh 8112   nsw-la 8113   nsw-mm 8114   nsw-th 8115   nsw-vn 8116
 
-``compose_topology()`` is the same network as ``docker-compose.yml`` runs it: one container
-per component, each listening on port 8000 and reached by its service name
-(``http://nsw-vn:8000``), one PostgreSQL database each, the network directory on a shared
-volume. ``tests/deploy/test_compose.py`` holds the compose file to it.
-``python -m services.cli.launcher create-databases`` is the compose init's database step.
+``services.cli.compose`` describes the same network as ``docker-compose.yml`` runs it, from
+``topology(in_containers=True)``; ``services.cli.databases`` creates the databases.
 """
 
 import os
@@ -24,34 +21,17 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 
-from services.kernel.keys import PGPASS_FILE, KeyDirectoryError, database_passwords
 from services.kernel.network import load_network, load_or_create_network, set_endpoints
 from services.kernel.participants import PARTICIPANTS
-
-if TYPE_CHECKING:
-    from psycopg import sql
-    from sqlalchemy.engine import Connection as SAConnection
 
 AGENCIES = ("customs", "immigration", "port")
 
 CONTAINER_PORT = 8000
 """The port every component listens on inside its container."""
-COMPOSE_DATA_DIR = Path("/var/lib/swx")
-COMPOSE_NETWORK_FILE = Path("/network/network.json")
-"""The public network directory (no secret), on the volume every component mounts read-only."""
-COMPOSE_SECRETS_DIR = Path("/run/secrets/swx")
-"""Where each container finds its own secrets, on a volume of its own: keys, tokens, ``pgpass``."""
-COMPOSE_DATABASE_URL = "postgresql+psycopg://postgres:5432"
-"""The compose file's PostgreSQL service, as a server URL without credentials: each component
-adds its own role and database, and libpq reads the role's password from ``PGPASSFILE``."""
-COMPOSE_DATABASE_ADMIN_URL = "postgresql+psycopg://swx@postgres:5432/postgres"
-"""The server's administrator, for the init-databases step alone (its password in that step's ``pgpass``)."""
 
 
 @dataclass(frozen=True)
@@ -133,79 +113,10 @@ def topology(*, data_dir: Path, base_port: int = 8100, host: str = "127.0.0.1",
     return components
 
 
-def compose_topology() -> list[Component]:
-    """The network as ``docker-compose.yml`` runs it: a container per component, named as
-    the component, the public network directory on a shared volume, the component's own
-    secrets in ``COMPOSE_SECRETS_DIR``, and a PostgreSQL database of its own that it reaches
-    as a role of its own (named as the database), its password in its ``pgpass``."""
-    secrets = {"SWX_SECRETS_DIR": str(COMPOSE_SECRETS_DIR), "PGPASSFILE": str(COMPOSE_SECRETS_DIR / PGPASS_FILE)}
-    components = topology(data_dir=COMPOSE_DATA_DIR, network_file=COMPOSE_NETWORK_FILE,
-                          database_url=COMPOSE_DATABASE_URL, in_containers=True, extra_env=secrets)
-    scheme, server = COMPOSE_DATABASE_URL.split("://")
-    for component in components:
-        for key, url in list(component.env.items()):
-            if key.endswith("_DATABASE_URL"):
-                database = url.rsplit("/", 1)[-1]
-                component.env[key] = f"{scheme}://{database}@{server}/{database}"
-    return components
-
-
 def endpoints(components: list[Component]) -> dict[str, str]:
     """Each country's NSW endpoint URL, as the network directory lists it."""
     by_name = {c.name: c for c in components}
     return {country: by_name[nsw_name(country)].url for country in PARTICIPANTS}
-
-
-def create_databases(components: list[Component], *, admin_url: str | None = None,
-                     passwords: Mapping[str, str] | None = None) -> list[str]:
-    """Create each component's PostgreSQL database when it does not exist yet; the names of
-    those created. ``admin_url`` may create roles and databases (default: each component's
-    own URL, on the ``postgres`` database).
-
-    With ``passwords`` (role -> password), each database belongs to the role its component's
-    URL names: the role is created, or given its password again, owns the database, and no
-    other role may connect to it: ``REVOKE CONNECT ... FROM PUBLIC`` is a permission, checked
-    after authentication, so it holds even where pg_hba trusts every role."""
-    from psycopg import sql
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    created = []
-    for component in components:
-        url = next((v for k, v in component.env.items() if k.endswith("_DATABASE_URL")), None)
-        if url is None or not url.startswith("postgresql"):
-            continue
-        target = make_url(url)
-        database, role = sql.Identifier(str(target.database)), sql.Identifier(str(target.username))
-        admin = create_engine(make_url(admin_url) if admin_url else target.set(database="postgres"),
-                              isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as connection:
-                run = partial(_execute_composed, connection)
-                if passwords is not None:
-                    password = passwords.get(str(target.username))
-                    if password is None:
-                        raise LaunchError(f"no password for the database role {target.username} of {component.name}")
-                    known = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :name"),
-                                               {"name": target.username}).first()
-                    run(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}" if known else
-                                "CREATE ROLE {} WITH LOGIN PASSWORD {}").format(role, sql.Literal(password)))
-                exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                            {"name": target.database}).first()
-                if exists is None:
-                    run(sql.SQL("CREATE DATABASE {}").format(database))
-                    created.append(str(target.database))
-                if passwords is not None:
-                    run(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(database, role))
-                    run(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(database))
-        finally:
-            admin.dispose()
-    return created
-
-
-def _execute_composed(connection: "SAConnection", statement: "sql.Composed") -> None:
-    """Run a statement whose identifiers and literals psycopg quoted (DDL takes no parameters)."""
-    connection.exec_driver_sql(statement.as_string(connection.connection.driver_connection))
 
 
 class LaunchError(RuntimeError):
@@ -228,6 +139,8 @@ class LocalNetwork:
         """The topology, with the network directory created (keys, tokens, endpoints) so that
         no two components race to create it."""
         from sqlalchemy.exc import SQLAlchemyError
+
+        from services.cli.databases import create_databases  # it builds on this module's Component
 
         components = topology(data_dir=data_dir, **options)  # type: ignore[arg-type]
         network_file = Path(components[0].env["SWX_NETWORK_FILE"])
@@ -347,37 +260,3 @@ class LocalNetwork:
         process = self.processes.get(name)
         return process is not None and process.poll() is None
 
-
-def main(argv: list[str]) -> int:
-    """``python -m services.cli.launcher create-databases``: the compose init-databases step.
-    Every component's role and database, created unless they exist (safe to run at every
-    start), each role with its password from the step's password file (``PGPASSFILE``, which
-    gives libpq the administrator's password too)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    if argv != ["create-databases"]:
-        print("usage: python -m services.cli.launcher create-databases", file=sys.stderr)
-        return 2
-    pgpass = os.environ.get("PGPASSFILE")
-    if not pgpass:
-        print("create-databases: set PGPASSFILE to the password file that swx keys wrote", file=sys.stderr)
-        return 2
-    components = compose_topology()
-    try:
-        created = set(create_databases(components, admin_url=COMPOSE_DATABASE_ADMIN_URL,
-                                       passwords=database_passwords(Path(pgpass))))
-    except (KeyDirectoryError, LaunchError) as error:
-        print(f"create-databases: {error}", file=sys.stderr)
-        return 1
-    except SQLAlchemyError as error:
-        print(f"create-databases: {str(error).splitlines()[0]}", file=sys.stderr)
-        return 1
-    for component in components:
-        url = next(v for k, v in component.env.items() if k.endswith("_DATABASE_URL"))
-        database = url.rsplit("/", 1)[-1]
-        print(f"{component.name}: role and database {database} {'created' if database in created else 'exist'}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -22,6 +22,8 @@ from rich.status import Status
 
 from services.cli.launcher import LaunchError, LocalNetwork
 from services.cli.supervisor import GaveUp, RestartPolicy, Supervisor
+from services.kernel.keys import token_file
+from services.kernel.network import OPERATOR, secrets_directory
 
 ROUND = 0.25
 """Seconds between two looks at the components."""
@@ -65,12 +67,14 @@ def run_up(console: Console, *, data_dir: Path, base_port: int, database_url: st
 
 
 def _print_ready(console: Console, net: LocalNetwork) -> None:
-    console.print(f"data and logs in {net.data_dir}; network directory (keys, tokens) in {net.network_file}",
-                  soft_wrap=True)
+    # the network file lists only the tokens' hashes: each token is a file of its own beside it
+    tokens = secrets_directory(net.network_file)
+    console.print(f"data and logs in {net.data_dir}; network directory in {net.network_file}, "
+                  f"keys and tokens beside it in {tokens} (JP.token ... VN.token)", soft_wrap=True)
     for component in net.components:
         console.print(f"  {component.name:<12} {component.url}   {component.url}/docs")
-    console.print(f"[green]ready[/]: hub at {net.url('hub')}; operator token in {net.network_file}; Ctrl-C stops",
-                  soft_wrap=True)
+    console.print(f"[green]ready[/]: hub at {net.url('hub')}; operator token in {token_file(tokens, OPERATOR)}; "
+                  "Ctrl-C stops", soft_wrap=True)
 
 
 def _print_gave_up(console: Console, gave_up: GaveUp) -> None:

@@ -5,6 +5,23 @@ A certificate may name the export declaration it covers (``DeclarationID``, an M
 here). The engine can only check the certificate's items against that declaration once the
 declaration is known, and which one it is stands inside the body; so a linked certificate
 is validated twice: once on its own, then with its declaration beside it.
+
+Versions 1.0 and 1.1 are both taken, and sent on in the version they came in. A 1.1
+certificate has a status, and the record keeps where each certificate stands:
+
+- ``original``: stored once per (export country, reference); the same content again is a
+  replay (200, dead letters queued again), other content under that reference is 409.
+- ``replacement`` of ``ReplacedReferenceID``: a new reference; the replaced certificate must
+  be known here (404), for the same importing country, and not replaced already (409). It
+  names the new certificate and, unless it was cancelled, becomes ``replaced``; the
+  replacement goes to the importing country, whose answer to it supersedes its answer to
+  the replaced one.
+- ``cancelled``: sent under the reference it cancels. It is an update of that record, not
+  a new certificate: the record must exist (404) and the cancellation must describe the
+  same certificate (form, importing country, declaration, issue time, exporter, HS codes;
+  409 otherwise; box 4 and the remarks may differ). The record becomes ``cancelled``, keeps
+  the cancellation as its document and sends it to the importing country, which withdraws
+  the preference (200). The same cancellation again is a replay.
 """
 
 import json
@@ -18,8 +35,9 @@ from services.customs import repository
 from services.customs.models import CertificateRecord, DeclarationRecord
 from services.customs.service import declaration_document
 from services.kernel import canonical, outbox, refdata
-from services.kernel.messages.customs import CertificateOfOrigin
-from services.kernel.registry import REGISTRY
+from services.kernel.messages.customs import CertificateOfOrigin as CertificateV1_0
+from services.kernel.messages.origin import CertificateOfOriginV1_1
+from services.kernel.registry import REGISTRY, MessageType
 from services.kernel.rules import RuleContext
 from services.kernel.safeparse import Limits
 from services.kernel.validation import validate
@@ -30,6 +48,9 @@ from services.kernel.web.submissions import FORMAT_MEDIA_TYPES, refusal
 
 log = logging.getLogger("swx.customs")
 CERTIFICATE = REGISTRY.get("customs.certificate-of-origin", "1.0")
+"""The type a submission must be; its version is the one the document names (1.0 or 1.1)."""
+CertificateOfOrigin = CertificateV1_0 | CertificateOfOriginV1_1
+IN_FORCE, REPLACED, CANCELLED = "in-force", "replaced", "cancelled"
 
 
 @dataclass(frozen=True)
@@ -48,11 +69,12 @@ def accept_certificate(session: Session, body: bytes, *, fmt: str, caller: Calle
     """
     media_type, limits = FORMAT_MEDIA_TYPES[fmt], Limits(max_bytes=max_bytes)
     alone = validate(body, media_type=media_type, expected_type=CERTIFICATE, limits=limits)
+    found = alone.message_type or CERTIFICATE
     if not alone.valid:
-        metrics.validated(CERTIFICATE.key, "refused")
+        metrics.validated(found.key, "refused")
         raise refusal(alone, CERTIFICATE)
     certificate = alone.document
-    assert isinstance(certificate, CertificateOfOrigin)
+    assert isinstance(certificate, CertificateV1_0 | CertificateOfOriginV1_1)
     if caller.country != certificate.ExportCountryCode and not caller.is_operator:
         raise Forbidden(f"a certificate of origin is submitted by the exporting country, "
                         f"{certificate.ExportCountryCode}; your credential is for {caller.country}")
@@ -63,9 +85,9 @@ def accept_certificate(session: Session, body: bytes, *, fmt: str, caller: Calle
         # The whole body again rather than the rules alone, so that findings keep their XML line numbers.
         against = validate(body, media_type=media_type, expected_type=CERTIFICATE, limits=limits, context=related)
         if against.errors:
-            metrics.validated(CERTIFICATE.key, "refused")
+            metrics.validated(found.key, "refused")
             raise refusal(against, CERTIFICATE)
-    metrics.validated(CERTIFICATE.key, "accepted")
+    metrics.validated(found.key, "accepted")
     return certificate, declaration
 
 
@@ -81,6 +103,11 @@ def referenced_declaration(session: Session, *, certificate: CertificateOfOrigin
     return record
 
 
+def status_of(certificate: CertificateOfOrigin) -> str:
+    """What the document says it is: original, replacement or cancelled (a 1.0 certificate is an original)."""
+    return certificate.StatusCode if isinstance(certificate, CertificateOfOriginV1_1) else "original"
+
+
 def submit_certificate(session: Session, *, certificate: CertificateOfOrigin,
                        declaration: DeclarationRecord | None) -> Submitted:
     """Store the certificate once per (export country, reference) and queue it for the importing country."""
@@ -88,28 +115,90 @@ def submit_certificate(session: Session, *, certificate: CertificateOfOrigin,
     digest = canonical.digest(document)
     key = {"export_country": certificate.ExportCountryCode, "reference_id": certificate.ReferenceID}
     existing = repository.find_certificate(session, **key)
+    if existing is not None and existing.content_digest == digest:
+        return _replayed(session, existing)
+    if status_of(certificate) == "cancelled":
+        return _cancel(session, existing, certificate=certificate, document=document, digest=digest,
+                       declaration=declaration)
     if existing is None:
+        replaced = _replaceable(session, certificate)
         candidate = CertificateRecord(
             id=str(uuid.uuid4()), reference_id=certificate.ReferenceID, form_type=certificate.FormTypeCode,
             export_country=certificate.ExportCountryCode, import_country=certificate.ImportCountryCode,
             declaration_mrn=declaration.mrn if declaration is not None else None, content_digest=digest,
-            document=document,
+            document=document, status=IN_FORCE,
         )
         if repository.insert_once(session, candidate):
             record = repository.get_certificate(session, candidate.id)
             assert record is not None
+            if replaced is not None:
+                # A cancelled certificate stays cancelled; it just names its replacement too.
+                replaced.status = REPLACED if replaced.status == IN_FORCE else replaced.status
+                replaced.replaced_by_id = record.id
+                session.add(replaced)
+                log.info("certificate.replaced id=%s reference=%s replaced_by=%s", replaced.id,
+                         replaced.reference_id, record.reference_id)
             _send(session, record=record, certificate=certificate, declaration=declaration)
             log.info("certificate.accepted id=%s reference=%s form=%s declaration=%s receiver=%s", record.id,
                      record.reference_id, record.form_type, record.declaration_mrn, record.import_country)
             return Submitted(record, created=True)
         existing = repository.find_certificate(session, **key)  # submitted by a concurrent request
         assert existing is not None
-    if existing.content_digest != digest:
-        raise Conflict(f"certificate {certificate.ReferenceID} of {certificate.ExportCountryCode} was submitted "
-                       "before with other content; a corrected certificate needs a new reference number")
+        if existing.content_digest == digest:
+            return _replayed(session, existing)
+    raise Conflict(f"certificate {certificate.ReferenceID} of {certificate.ExportCountryCode} was submitted "
+                   "before with other content; a corrected certificate is a replacement with a new reference "
+                   "number naming this one (StatusCode replacement, ReplacedReferenceID)")
+
+
+def _replayed(session: Session, existing: CertificateRecord) -> Submitted:
     for message in outbox.requeue_dead_letters(session, subject_of(existing.id), by="resubmission"):
         log.info("certificate.message_requeued id=%s message_id=%s receiver=%s", existing.id, message.message_id,
                  message.receiver)
+    return Submitted(existing, created=False)
+
+
+def _replaceable(session: Session, certificate: CertificateOfOrigin) -> CertificateRecord | None:
+    """The record a replacement replaces (None for an original), or the refusal saying why it cannot."""
+    if not isinstance(certificate, CertificateOfOriginV1_1) or certificate.ReplacedReferenceID is None:
+        return None
+    replaced_reference, country = certificate.ReplacedReferenceID, certificate.ExportCountryCode
+    replaced = repository.find_certificate(session, export_country=country, reference_id=replaced_reference)
+    if replaced is None:
+        raise NotFound(f"certificate {certificate.ReferenceID} replaces {replaced_reference}, which customs does not "
+                       f"know as a certificate of {country}")
+    if replaced.replaced_by_id is not None:
+        replacing = repository.get_certificate(session, replaced.replaced_by_id or "")
+        by = replacing.reference_id if replacing is not None else replaced.replaced_by_id
+        raise Conflict(f"certificate {replaced_reference} was already replaced by {by}; replace that one instead")
+    if replaced.import_country != certificate.ImportCountryCode:
+        raise Conflict(f"certificate {replaced_reference} is for import into {replaced.import_country}; its "
+                       f"replacement cannot be for {certificate.ImportCountryCode}")
+    return replaced
+
+
+def _identity(certificate: CertificateOfOrigin) -> tuple[object, ...]:
+    """What makes two documents one certificate, whatever their version and status."""
+    return (certificate.FormTypeCode, certificate.ImportCountryCode, certificate.DeclarationID,
+            certificate.IssueDateTime, " ".join(certificate.Exporter.Name.split()).casefold(),
+            [item.HSCode for item in certificate.GoodsItem])
+
+
+def _cancel(session: Session, existing: CertificateRecord | None, *, certificate: CertificateOfOrigin,
+            document: str, digest: str, declaration: DeclarationRecord | None) -> Submitted:
+    reference, country = certificate.ReferenceID, certificate.ExportCountryCode
+    if existing is None:
+        raise NotFound(f"certificate {reference} of {country} is not known here, so there is nothing to cancel; "
+                       "a cancellation is sent under the reference of the certificate it cancels")
+    if existing.status == CANCELLED:
+        raise Conflict(f"certificate {reference} of {country} was cancelled before with other content")
+    if _identity(certificate_document(existing)) != _identity(certificate):
+        raise Conflict(f"the cancellation of {reference} does not describe the certificate it cancels: form, importing "
+                       "country, declaration, issue time, exporter and HS codes must be the same")
+    existing.status, existing.document, existing.content_digest = CANCELLED, document, digest
+    session.add(existing)
+    _send(session, record=existing, certificate=certificate, declaration=declaration)
+    log.info("certificate.cancelled id=%s reference=%s receiver=%s", existing.id, reference, existing.import_country)
     return Submitted(existing, created=False)
 
 
@@ -118,7 +207,8 @@ def _send(session: Session, *, record: CertificateRecord, certificate: Certifica
     """The importing customs grants the preference on this certificate, so it goes there (network members only)."""
     if record.import_country == record.export_country or record.import_country not in refdata.PARTICIPANTS:
         return
-    outbox.enqueue(session, document=certificate, message_type=CERTIFICATE, sender=record.export_country,
+    outbox.enqueue(session, document=certificate, message_type=message_type_of(certificate),
+                   sender=record.export_country,
                    receiver=record.import_country, subject=subject_of(record.id),
                    conversation_id=declaration.conversation_id if declaration is not None else None)
 
@@ -136,5 +226,14 @@ def visible_certificate(session: Session, *, caller: Caller, certificate_id: str
     return record
 
 
+def message_type_of(certificate: CertificateOfOrigin) -> MessageType:
+    return REGISTRY.get(certificate.document_type)
+
+
 def certificate_document(record: CertificateRecord) -> CertificateOfOrigin:
-    return CertificateOfOrigin.model_validate(json.loads(record.document), strict=False)
+    """The stored certificate, in the version it was submitted in."""
+    data = json.loads(record.document)
+    model = REGISTRY.get(data.get("document_type", CERTIFICATE.key)).model
+    certificate = model.model_validate(data, strict=False)
+    assert isinstance(certificate, CertificateV1_0 | CertificateOfOriginV1_1)
+    return certificate

@@ -55,5 +55,8 @@ class CertificateRecord(SQLModel, table=True):
     content_digest: str = Field(max_length=64)
     outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True),
                                 description="the importing customs' latest response to the certificate, as JSON")
+    status: str = Field(default="in-force", max_length=16, sa_column_kwargs={"server_default": "in-force"},
+                        description="in-force, replaced (by replaced_by_id) or cancelled")
+    replaced_by_id: str | None = Field(default=None, max_length=36, description="the certificate replacing this one")
     document: str = Field(sa_column=Column(Text, nullable=False), description="canonical JSON")
     received_at: datetime = Field(default_factory=utcnow)

@@ -61,7 +61,7 @@ class Claim:
     """The body's Content-Type: ``application/json`` or ``application/xml``, as it arrived."""
 
 
-def envelope_of(message: HubMessage) -> tuple[bytes, str]:
+def stored_body(message: HubMessage) -> tuple[bytes, str]:
     """What delivery sends: the stored envelope as received, and its media type."""
     return message.envelope, message.envelope_media_type
 
@@ -127,7 +127,7 @@ class DeliveryWorker(BackgroundLoop):
                 repository.add_transition(session, message, SENDING, at=now,
                                           note=note + (" (the previous attempt's lease ran out)" if again else ""))
                 assert message.id is not None
-                body, media_type = envelope_of(message)
+                body, media_type = stored_body(message)
                 claims.append(Claim(pk=message.id, lease_owner=owner, message_id=message.message_id,
                                     sender=message.sender, receiver=message.receiver,
                                     payload_digest=message.payload_digest, body=body, media_type=media_type))
@@ -144,7 +144,11 @@ class DeliveryWorker(BackgroundLoop):
         participant = self.network.participants.get(claim.receiver)
         if participant is None or not participant.endpoint:
             return Answer.transient(f"the network directory has no endpoint for {claim.receiver}")
-        headers = {"Authorization": f"Bearer {self.network.hub_token}", "Content-Type": claim.media_type}
+        try:
+            token = self.network.hub_token
+        except LookupError as error:  # a deployment fault: the message waits under the policy for the secret
+            return Answer.transient(f"this hub process holds no hub token to deliver with: {error}")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": claim.media_type}
         try:
             response = await self.client.post(f"{participant.endpoint.rstrip('/')}/inbox", content=claim.body,
                                               headers=headers, timeout=self.settings.delivery_timeout)

@@ -43,7 +43,7 @@ def send_message(request: Request, response: Response, background: BackgroundTas
     settings, network = request.app.state.settings, request.app.state.network
     envelope = intake.read_envelope(received.data, fmt=received.format, max_bytes=settings.max_body_bytes)
     warnings = intake.check_envelope(envelope, caller=caller, network=network, max_bytes=settings.max_body_bytes)
-    accepted = intake.accept(session, envelope=envelope, warnings=warnings)
+    accepted = intake.accept(session, envelope=envelope, body=received.data, fmt=received.format, warnings=warnings)
     response.status_code = 202 if accepted.created else 200
     response.headers["Location"] = f"/messages/{envelope.message_id}"
     if accepted.created:

@@ -16,12 +16,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import PrivateAttr
 from sqlmodel import Session
 
 from services.hub import repository
-from services.hub.models import JSON_ENVELOPE, QUEUED, RECEIVED, HubMessage
-from services.kernel import canonical
+from services.hub.models import QUEUED, RECEIVED, HubMessage
 from services.kernel.clock import utcnow
 from services.kernel.findings import Finding, Layer
 from services.kernel.messages.exchange import Envelope
@@ -45,44 +43,14 @@ class Accepted:
     """False when the same envelope was accepted before (a resend)."""
 
 
-class ReceivedEnvelope(Envelope):
-    """An envelope with the body it arrived in: what the hub stores and forwards. It rides on
-    the envelope because that is what the endpoint hands from ``read_envelope`` to ``accept``."""
-
-    _body: bytes = PrivateAttr(default=b"")
-    _media_type: str = PrivateAttr(default=JSON_ENVELOPE)
-
-    @classmethod
-    def of(cls, envelope: Envelope, *, body: bytes, media_type: str) -> "ReceivedEnvelope":
-        received = cls.model_construct(envelope.model_fields_set, **dict(envelope))
-        received._body, received._media_type = body, media_type
-        return received
-
-    @property
-    def body(self) -> bytes:
-        return self._body
-
-    @property
-    def media_type(self) -> str:
-        return self._media_type
-
-
-def read_envelope(body: bytes, *, fmt: str, max_bytes: int) -> ReceivedEnvelope:
+def read_envelope(body: bytes, *, fmt: str, max_bytes: int) -> Envelope:
     """The envelope in the body, or the problem (400, 413, 415, 422) naming every finding."""
-    media_type = FORMAT_MEDIA_TYPES[fmt]
-    report = validate(body, media_type=media_type, expected_type=ENVELOPE, limits=Limits(max_bytes=max_bytes))
+    report = validate(body, media_type=FORMAT_MEDIA_TYPES[fmt], expected_type=ENVELOPE,
+                      limits=Limits(max_bytes=max_bytes))
     if not report.valid:
         raise refusal(report, ENVELOPE)
     assert isinstance(report.document, Envelope)
-    return ReceivedEnvelope.of(report.document, body=body, media_type=media_type)
-
-
-def as_sent(envelope: Envelope) -> tuple[bytes, str]:
-    """The envelope's body and media type as its sender sent them; for an envelope that did
-    not come over the wire, the canonical JSON its sender would send."""
-    if isinstance(envelope, ReceivedEnvelope):
-        return envelope.body, envelope.media_type
-    return canonical.json_text(envelope).encode("utf-8"), JSON_ENVELOPE
+    return report.document
 
 
 def check_envelope(envelope: Envelope, *, caller: Caller, network: Network, max_bytes: int) -> list[Finding]:
@@ -126,10 +94,11 @@ def envelope_digest(envelope: Envelope) -> str:
     return hashlib.sha256(signing_input(envelope)).hexdigest()
 
 
-def accept(session: Session, *, envelope: Envelope, warnings: list[Finding]) -> Accepted:
-    """Store a checked envelope as QUEUED, or find the one it resends (409 if it differs)."""
+def accept(session: Session, *, envelope: Envelope, body: bytes, fmt: str, warnings: list[Finding]) -> Accepted:
+    """Store a checked envelope as QUEUED with ``body``, the bytes it arrived in (``fmt``: json
+    or xml), which delivery forwards; or find the one it resends (409 if it differs)."""
     digest = envelope_digest(envelope)
-    body, media_type = as_sent(envelope)
+    media_type = FORMAT_MEDIA_TYPES[fmt]
     now = utcnow()
     message = HubMessage(
         message_id=envelope.message_id, conversation_id=envelope.conversation_id, in_reply_to=envelope.in_reply_to,

@@ -8,8 +8,6 @@ from sqlmodel import Field, SQLModel
 
 from services.kernel.clock import utcnow
 
-JSON_ENVELOPE, XML_ENVELOPE = "application/json", "application/xml"
-
 RECEIVED, QUEUED, SENDING = "RECEIVED", "QUEUED", "SENDING"
 WAITING_FOR_RETRY, DELIVERED, ACKNOWLEDGED = "WAITING_FOR_RETRY", "DELIVERED", "ACKNOWLEDGED"
 FAILED, REJECTED = "FAILED", "REJECTED"
@@ -45,7 +43,7 @@ class HubMessage(SQLModel, table=True):
     envelope: bytes = Field(sa_column=Column(LargeBinary, nullable=False),
                             description="the envelope exactly as its sender signed and sent it: what delivery "
                                         "forwards (the columns above are copies, for filters and display)")
-    envelope_media_type: str = Field(max_length=32, description=f"{JSON_ENVELOPE} or {XML_ENVELOPE}: how "
+    envelope_media_type: str = Field(max_length=32, description="application/json or application/xml: how "
                                                                 "``envelope`` is written, and its Content-Type")
     envelope_digest: str = Field(max_length=64, description="SHA-256 of the signed content: tells a resend "
                                                               "from another message under the same id")

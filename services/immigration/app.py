@@ -13,6 +13,7 @@ from services.immigration import locations
 from services.immigration.config import ImmigrationSettings
 from services.immigration.decisions import record_api_response
 from services.immigration.endpoints import router
+from services.kernel.edifact import zones
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.immigration import APIResponse
 from services.kernel.messages.types import Document
@@ -33,6 +34,7 @@ def _record_api_response(session: Session, document: Document, envelope: Envelop
 def create_app(settings: ImmigrationSettings | None = None, *,
                hub_client: httpx.AsyncClient | None = None) -> FastAPI:
     locations.preload()
+    zones.preload()  # the PAXLST reader's time zones, so the first PAXLST does not wait for them
     return create_service_app(
         name="immigration", title="swx immigration service",
         description="Advance passenger information: passenger and crew manifests (JSON, XML or UN/EDIFACT "

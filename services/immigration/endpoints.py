@@ -12,20 +12,22 @@ from services.immigration.schemas import (
     Journey,
     JourneyEnd,
     ManifestDecisions,
+    ManifestFinding,
     ManifestItem,
     ManifestPage,
     ManifestPublic,
     ManifestSubmitted,
     PersonDecision,
 )
+from services.kernel.findings import Finding
 from services.kernel.messages.immigration import PassengerManifest
 from services.kernel.outbox import message_summaries
+from services.kernel.registry import REGISTRY
 from services.kernel.web.bodies import ReceivedBody, body_dependency, document_response, wants_xml
 from services.kernel.web.contract import (
     BODY_ERRORS,
     Offset,
     OutboundMessagePublic,
-    ProblemFinding,
     problem_responses,
     request_body,
 )
@@ -64,11 +66,12 @@ def _resource(session: SessionDep, record: ManifestRecord) -> ManifestPublic:
     )
 
 
-def _decision(person: ManifestPersonRecord) -> PersonDecision:
+def _decision(person: ManifestPersonRecord, findings: list[Finding]) -> PersonDecision:
     return PersonDecision(sequence=person.sequence, surname=person.surname, given_names=person.given_names,
                           document_number=person.document_number, decision=person.decision,
                           reason_code=person.reason_code, remarks=person.remarks,
-                          decided_at=person.decided_at.isoformat() if person.decided_at else None)
+                          decided_at=person.decided_at.isoformat() if person.decided_at else None,
+                          findings=[ManifestFinding.model_validate(f.as_dict()) for f in findings])
 
 
 @router.post("/manifests", status_code=201, summary="Submit a passenger or crew manifest (API, JSON/XML/PAXLST)",
@@ -93,7 +96,7 @@ def submit_manifest(
                                         participants=request.app.state.network.participants.keys())
     session.flush()
     resource = ManifestSubmitted(**dict(_resource(session, submitted.record)),
-                                 warnings=[ProblemFinding.model_validate(f.as_dict()) for f in report.findings])
+                                 warnings=[ManifestFinding.model_validate(f.as_dict()) for f in report.findings])
     wake_dispatcher(request)
     return JSONResponse(resource.model_dump(mode="json"), status_code=201 if submitted.created else 200,
                         headers={"Location": f"/manifests/{submitted.record.id}"})
@@ -109,17 +112,21 @@ def get_manifest(manifest_id: str, request: Request, caller: CallerDep,
     """The manifest's record; ``Accept: application/xml`` gives the manifest document itself."""
     record = service.visible_manifest(session, caller=caller, manifest_id=manifest_id)
     if wants_xml(request):
-        return document_response(request, service.manifest_document(record), service.MANIFEST)
+        document = service.manifest_document(record)  # in its own version: a PAXLST was read into 1.1
+        return document_response(request, document, REGISTRY.get(document.document_type))
     return _resource(session, record)
 
 
 @router.get("/manifests/{manifest_id}/responses", summary="Board / no-board / refer per person",
             response_model=ManifestDecisions, responses=problem_responses(404))
 def get_responses(manifest_id: str, caller: CallerDep, session: SessionDep) -> ManifestDecisions:
-    """Each person's decision, ``pending`` until the arrival country's answer is back."""
+    """Each person's decision, ``pending`` until the arrival country's answer is back, with the
+    findings about that person's data."""
     record = service.visible_manifest(session, caller=caller, manifest_id=manifest_id)
+    findings = service.person_findings(record)
     return ManifestDecisions(manifest_id=record.id, journey_id=record.journey_id,
-                             persons=[_decision(p) for p in repository.persons_of(session, record.id)])
+                             persons=[_decision(p, findings.get(p.sequence, []))
+                                      for p in repository.persons_of(session, record.id)])
 
 
 @router.get("/manifests", summary="Manifests your country submitted or receives", response_model=ManifestPage,

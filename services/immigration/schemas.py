@@ -38,8 +38,15 @@ class ManifestPublic(BaseModel):
     manifest: dict[str, Any] = Field(description="the manifest as submitted, in JSON")
 
 
+class ManifestFinding(ProblemFinding):
+    subject: str | None = Field(default=None, description="JSON Pointer of the person the finding is about "
+                                "(/Person/4), null when it is about the manifest: a fault of one person's data "
+                                "does not refuse the manifest, the arrival country decides that person")
+
+
 class ManifestSubmitted(ManifestPublic):
-    warnings: list[ProblemFinding] = Field(description="findings that did not refuse the manifest")
+    warnings: list[ManifestFinding] = Field(description="findings that did not refuse the manifest, those about "
+                                            "one person's data among them")
 
 
 class PersonDecision(BaseModel):
@@ -51,6 +58,8 @@ class PersonDecision(BaseModel):
     reason_code: str | None
     remarks: str | None
     decided_at: str | None
+    findings: list[ManifestFinding] = Field(default_factory=list, description="what the rules found wrong with "
+                                            "this person's data (an expired passport, a wrong MRZ check digit)")
 
 
 class ManifestDecisions(BaseModel):

@@ -24,10 +24,17 @@ from sqlmodel import Session
 from services.immigration import locations, repository
 from services.immigration.models import ManifestPersonRecord, ManifestRecord
 from services.kernel import canonical, outbox
-from services.kernel.findings import rule_error
-from services.kernel.messages.immigration import PassengerManifest, PersonType, TravelDocumentType
+from services.kernel.findings import Finding, rule_error
+from services.kernel.messages.immigration import (
+    PassengerManifest,
+    PassengerManifestV1_1,
+    PersonType,
+    TravelDocumentType,
+)
 from services.kernel.network import OPERATOR
 from services.kernel.registry import REGISTRY
+from services.kernel.rules.immigration_rules import person_index
+from services.kernel.validation import rule_findings
 from services.kernel.web.identity import Caller
 from services.kernel.web.problems import Conflict, Forbidden, InvalidDocument, NotFound
 
@@ -67,7 +74,7 @@ def place_journey(manifest: PassengerManifest) -> Journey:
                 for field, code, country in (("DepartureLocationID", transport.DepartureLocationID, departure),
                                              ("ArrivalLocationID", transport.ArrivalLocationID, arrival))
                 if country is None]
-    moment = transport.DepartureDateTime or transport.ArrivalDateTime
+    moment = transport.DepartureDateTime or transport.ArrivalDateTime or _local_time(manifest)
     if moment is None:
         findings.append(rule_error("JOURNEY_DATE_MISSING", "the manifest gives neither a departure (DTM+189) nor an "
                                    "arrival (DTM+232) date and time; one is needed to tell this flight from others "
@@ -75,6 +82,14 @@ def place_journey(manifest: PassengerManifest) -> Journey:
     if departure is None or arrival is None or moment is None or findings:
         raise InvalidDocument(f"the {MANIFEST.type_id} was refused: {findings[0].message}", findings)
     return Journey(departure=departure, arrival=arrival, date=moment.date())
+
+
+def _local_time(manifest: PassengerManifest) -> dt.datetime | None:
+    """A 1.1 journey's local time at a place whose zone is not known: its date still tells the
+    flight from others with the same number."""
+    if isinstance(manifest, PassengerManifestV1_1):
+        return manifest.Transport.DepartureLocalDateTime or manifest.Transport.ArrivalLocalDateTime
+    return None
 
 
 def acting_country(caller: Caller, *, journey: Journey, participants: Collection[str]) -> str:
@@ -139,8 +154,9 @@ def _forward(session: Session, *, record: ManifestRecord, manifest: PassengerMan
     receiver = record.arrival_country
     if receiver == record.submitter or receiver not in participants:
         return None
-    outbox.enqueue(session, document=manifest, message_type=MANIFEST, sender=record.submitter, receiver=receiver,
-                   subject=subject(record.id))
+    # forwarded in the version it came in (a PAXLST is read into 1.1): the receiver is sent what was submitted
+    outbox.enqueue(session, document=manifest, message_type=REGISTRY.get(manifest.document_type),
+                   sender=record.submitter, receiver=receiver, subject=subject(record.id))
     return receiver
 
 
@@ -172,4 +188,21 @@ def visible_manifest(session: Session, *, caller: Caller, manifest_id: str) -> M
 
 
 def manifest_document(record: ManifestRecord) -> PassengerManifest:
-    return PassengerManifest.model_validate(json.loads(record.document), strict=False)
+    """The stored manifest in the version it was submitted in (1.0, or 1.1 for a PAXLST)."""
+    data = json.loads(record.document)
+    model = REGISTRY.get(data["document_type"]).model
+    manifest = model.model_validate(data, strict=False)
+    assert isinstance(manifest, PassengerManifest)
+    return manifest
+
+
+def person_findings(record: ManifestRecord) -> dict[int, list[Finding]]:
+    """The findings about each person's data (``Finding.subject``), by sequence number: the
+    rules run again on the stored manifest, so every person has theirs, however many there are."""
+    manifest = manifest_document(record)
+    found: dict[int, list[Finding]] = {}
+    for finding in rule_findings(manifest, REGISTRY.get(manifest.document_type)):
+        index = person_index(finding)
+        if index is not None and index < len(manifest.Person):
+            found.setdefault(manifest.Person[index].SequenceNumeric, []).append(finding)
+    return found

@@ -9,6 +9,11 @@ What a document can provoke is bounded: at most ``MAX_FINDINGS`` findings are ke
 document, then one ``FINDINGS_TRUNCATED`` notice says how many more there were, and every
 text a finding writes is cut at ``MAX_TEXT`` characters, so no input can make an answer (or
 a stored warning list) grow with its own size.
+
+A finding about one person or one item of a document (an expired passport on a manifest)
+names it as its ``subject``, a JSON Pointer (``/Person/4``). Such a finding never refuses the
+document: it is a warning there, reported on that person or item, and the receiver decides
+it there (refer / no-board), as API practice does (ARCHITECTURE.md section 3).
 """
 
 from collections.abc import Sequence
@@ -68,6 +73,8 @@ class Finding:
     message: str
     severity: Severity = Severity.ERROR
     location: Location = field(default_factory=Location)
+    subject: str | None = None
+    """JSON Pointer of the one person or item the finding is about, None when it is about the document."""
 
     @property
     def is_error(self) -> bool:
@@ -76,14 +83,21 @@ class Finding:
     def at(self, location: Location) -> "Finding":
         return replace(self, location=location)
 
+    def about(self, *parts: str | int) -> "Finding":
+        """This finding, reported on the person or item at ``parts`` rather than refusing the document."""
+        return replace(self, severity=Severity.WARNING, subject=pointer(*parts))
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "layer": self.layer.value,
             "code": self.code,
             "severity": self.severity.value,
             "message": shorten(self.message),
             "location": self.location.as_dict(),
         }
+        if self.subject is not None:
+            found["subject"] = shorten(self.subject)
+        return found
 
 
 @dataclass(frozen=True)

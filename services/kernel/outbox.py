@@ -5,13 +5,16 @@ record that caused it does. ``OutboxDispatcher`` then POSTs each due row's envel
 hub in the background, retrying under the kernel's one ``RetryPolicy``: a hub that is down
 delays messages but never blocks a submission or loses one.
 
-A row is ``PENDING`` until the hub took it (``SENT``). It becomes ``FAILED``, a dead letter
-with its reason and the time it failed, when the hub refuses it for good or when the policy
-gives up (by default after as long as the hub itself waits). A dead letter stays visible on
-its record, in ``/metrics`` and in the operator's ``GET /outbox?state=FAILED``, until the
-operator replays it or its record is submitted again: ``requeue`` makes it ``PENDING`` with
-its attempts and age counted afresh, under the same ``message_id`` (the hub eliminates
-duplicates, so a message that did arrive once is not delivered twice).
+A row is ``PENDING`` until the hub took it (``SENT``). It is a dead letter, with its reason
+and the time it failed, either ``FAILED`` when the policy gave up (by default after as long
+as the hub itself waits) or ``REFUSED`` when the hub refused it for good (a 4xx other than
+"later": the hub's decision on that very envelope). A dead letter stays visible on its
+record, in ``/metrics`` and in the operator's ``GET /outbox?state=FAILED``, until the
+operator replays it (either kind: after the cause is mended) or, for ``FAILED`` only, its
+record is submitted again (a refused envelope sent again by the submitter would only be
+refused again): ``requeue`` makes it ``PENDING`` with its attempts and age counted afresh,
+under the same ``message_id`` (the hub eliminates duplicates, so a message that did arrive
+once is not delivered twice).
 """
 
 import asyncio
@@ -39,8 +42,10 @@ from services.kernel.retry import RetryPolicy, age, retry_after_seconds, retryab
 
 log = logging.getLogger("swx.outbox")
 
-PENDING, SENT, FAILED = "PENDING", "SENT", "FAILED"
-STATES = (PENDING, SENT, FAILED)
+PENDING, SENT, FAILED, REFUSED = "PENDING", "SENT", "FAILED", "REFUSED"
+STATES = (PENDING, SENT, FAILED, REFUSED)
+DEAD_LETTERS = (FAILED, REFUSED)
+"""The states an operator replays: messages that will not go unless somebody acts."""
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -66,7 +71,7 @@ class OutboxMessage(SQLModel, table=True):
     requeued_at: datetime | None = Field(default=None, description="when a dead letter was last queued again (a "
                                                                    "replay or a resubmission); its age counts from "
                                                                    "then, else from created_at")
-    failed_at: datetime | None = Field(default=None, description="when it became a dead letter (FAILED)")
+    failed_at: datetime | None = Field(default=None, description="when it became a dead letter (FAILED or REFUSED)")
 
 
 def enqueue(session: Session, *, document: Document, message_type: MessageType, sender: str, receiver: str,
@@ -139,7 +144,8 @@ def requeue(row: OutboxMessage, *, by: str) -> None:
 
 
 def requeue_dead_letters(session: Session, subject: str, *, by: str) -> list[OutboxMessage]:
-    """Queue again every dead letter of a record (when it is submitted again); those requeued."""
+    """Queue again the messages of a record the policy gave up on (when it is submitted again);
+    those requeued. A ``REFUSED`` one stays: the hub would refuse it again; the operator decides."""
     statement = (select(OutboxMessage).where(OutboxMessage.subject == subject, OutboxMessage.state == FAILED)
                  .order_by(col(OutboxMessage.id)).with_for_update())
     rows = list(session.exec(statement))
@@ -176,7 +182,7 @@ class Attempt:
     """What one try to hand a message to the hub came to."""
 
     state: str
-    """SENT, FAILED (refused for good) or PENDING (to be tried again)."""
+    """SENT, REFUSED (by the hub, for good) or PENDING (to be tried again, or given up by the policy)."""
     error: str | None = None
     retry_after: float | None = None
     """The seconds the hub's ``Retry-After`` asked for, if it did."""
@@ -204,7 +210,11 @@ class OutboxDispatcher(BackgroundLoop):
         """Try every due row once; return how many were tried (the loop looks again at once)."""
         rows = await self.in_turn(self._due_rows)
         for row in rows:
-            attempt = await self._send(row)
+            try:
+                attempt = await self._send(row)
+            except Exception as error:  # one row's fault must not hold up the rows behind it
+                log.exception("outbox.send_failed message_id=%s", row.message_id)
+                attempt = Attempt(PENDING, f"could not be sent: {type(error).__name__}")
             dead = await self.in_turn(self._record, row.id, attempt)
             if dead is not None and self.on_dead_letter is not None:
                 self.on_dead_letter(dead)
@@ -219,15 +229,17 @@ class OutboxDispatcher(BackgroundLoop):
 
     async def _send(self, row: OutboxMessage) -> Attempt:
         envelope = envelope_of(row)
+        # a credential or key this component lacks is a deployment fault, mended by a restart with
+        # its secrets: the message waits for it under the policy, and blocks no other row
         try:
             token = self.token_for(row.sender)
-        except KeyError:
-            return Attempt(FAILED, f"{row.sender} is not a participant of this network: no credential to send with")
+        except LookupError as error:
+            return Attempt(PENDING, f"no credential to send as {row.sender} in this component's secrets: {error}")
         if self.sign is not None:
             try:
                 envelope = self.sign(envelope)
             except LookupError as error:
-                return Attempt(FAILED, f"cannot sign: {error}")
+                return Attempt(PENDING, f"cannot sign as {row.sender}: {error}")
         body = canonical.json_text(envelope).encode("utf-8")
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         try:
@@ -239,7 +251,7 @@ class OutboxDispatcher(BackgroundLoop):
         if retryable_status(response.status_code):
             return Attempt(PENDING, f"hub answered {response.status_code}",
                            retry_after_seconds(response.headers.get("retry-after"), now=utcnow()))
-        return Attempt(FAILED, f"hub refused the message ({response.status_code}): {response.text[:500]}")
+        return Attempt(REFUSED, f"hub refused the message ({response.status_code}): {response.text[:500]}")
 
     def _record(self, row_id: int | None, attempt: Attempt) -> OutboxMessage | None:
         """Write the attempt's outcome; the row if it became a dead letter."""
@@ -266,7 +278,7 @@ class OutboxDispatcher(BackgroundLoop):
             if attempt.state == PENDING:
                 row.last_error = (f"gave up after {row.attempts} attempt(s) in {age(queued_at, now=now):.0f} s: "
                                   f"{attempt.error}")[:1024]
-            row.state, row.failed_at = FAILED, now
-            log.warning("outbox.dead_letter message_id=%s receiver=%s type=%s attempts=%d reason=%s", row.message_id,
-                        row.receiver, row.document_type, row.attempts, row.last_error)
+            row.state, row.failed_at = (REFUSED if attempt.state == REFUSED else FAILED), now
+            log.warning("outbox.dead_letter message_id=%s receiver=%s type=%s state=%s attempts=%d reason=%s",
+                        row.message_id, row.receiver, row.document_type, row.state, row.attempts, row.last_error)
             return row

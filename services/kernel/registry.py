@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from services.kernel.messages import customs, exchange, immigration, port
+from services.kernel.messages import customs, exchange, immigration, origin, port
 from services.kernel.messages.types import Document
 
 SCHEMA_ROOT = Path(os.environ.get("SWX_SCHEMA_DIR", Path(__file__).resolve().parents[2] / "schemas"))
@@ -121,7 +121,13 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 def _build() -> Registry:
-    from services.kernel.rules import customs_rules, exchange_rules, immigration_rules, port_rules
+    from services.kernel.rules import (
+        certificate_boxes_rules,
+        customs_rules,
+        exchange_rules,
+        immigration_rules,
+        port_rules,
+    )
 
     return Registry(
         [
@@ -137,12 +143,22 @@ def _build() -> Registry:
             MessageType("customs.certificate-of-origin", "1.0", customs.CertificateOfOrigin,
                         "ATIGA e-Form D / AJCEP Form AJ certificate of origin",
                         customs_rules.CERTIFICATE_OF_ORIGIN),
+            MessageType("customs.certificate-of-origin", "1.1", origin.CertificateOfOriginV1_1,
+                        "ATIGA e-Form D / AJCEP Form AJ with boxes 4, 7, 9, 11, 12, 13 and status",
+                        certificate_boxes_rules.CERTIFICATE_OF_ORIGIN_V1_1),
             MessageType("immigration.passenger-manifest", "1.0", immigration.PassengerManifest,
                         "Advance passenger information (API/PAXLST)", immigration_rules.MANIFEST),
+            MessageType("immigration.passenger-manifest", "1.1", immigration.PassengerManifestV1_1,
+                        "Advance passenger information as PAXLST carries it: every leg, local times with "
+                        "their UTC offset, references, counts, baggage", immigration_rules.MANIFEST),
             MessageType("immigration.api-response", "1.0", immigration.APIResponse,
                         "Board / no-board per person", immigration_rules.API_RESPONSE),
             MessageType("port.vessel-call", "1.0", port.VesselCall,
                         "IMO FAL 1 + FAL 5 + FAL 6 vessel call", port_rules.VESSEL_CALL),
+            MessageType("port.vessel-call", "1.1", port.VesselCallV1_1,
+                        "IMO FAL 1 + FAL 5 + FAL 6 vessel call as the forms have them: place of birth, "
+                        "single names, ETA or ETD by direction, attached documents, agent's contact",
+                        port_rules.VESSEL_CALL_V1_1),
             MessageType("port.clearance", "1.0", port.Clearance,
                         "Per-agency clearance of a vessel call", port_rules.CLEARANCE),
             MessageType("exchange.envelope", "1.0", exchange.Envelope,

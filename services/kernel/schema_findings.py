@@ -14,7 +14,8 @@ SCHEMA_RANGE           a number out of range
 SCHEMA_INVALID         anything else the schema refuses
 =====================  ==========================================================
 
-Both stop describing after ``limit`` findings and only count the rest. ``xsd_findings``
+Their words come from ``schema_text``: the field, the offending value and what the schema
+expects, alike for both forms. Both stop describing after ``limit`` findings and only count the rest. ``xsd_findings``
 also bounds what libxml2 is asked for: lxml names the element of every XSD error by
 walking its preceding siblings, so a document of thousands of faulty siblings would cost
 time growing with the square of their number before the first finding could be cut.
@@ -28,7 +29,7 @@ from typing import Any
 from lxml import etree
 from pydantic import BaseModel, ValidationError
 
-from services.kernel import xmlmap
+from services.kernel import schema_text, xmlmap
 from services.kernel.findings import (
     MAX_FINDINGS,
     Finding,
@@ -73,23 +74,57 @@ _XSD_CODES = {
 }
 
 
-def _pydantic_code(error_type: str, message: str) -> str:
-    if error_type in _PYDANTIC_CODES:
-        return _PYDANTIC_CODES[error_type]
-    return "SCHEMA_TYPE"
+def _pydantic_code(error_type: str) -> str:
+    return _PYDANTIC_CODES.get(error_type, "SCHEMA_TYPE")
 
 
-def from_pydantic(error: ValidationError, *, limit: int = MAX_FINDINGS) -> list[Finding]:
-    """The first ``limit`` errors as findings, and a notice counting the others."""
+_OWN_WORDS = {"value_error", "assertion_error", "datetime_range"}
+"""Errors raised by the models' own validators, whose message is already written for people."""
+
+
+def from_pydantic(error: ValidationError, *, model: type[BaseModel] | None = None, json_form: bool = False,
+                  limit: int = MAX_FINDINGS) -> list[Finding]:
+    """The first ``limit`` errors as findings, and a notice counting the others. Given the
+    ``model``, each says in words what its field expects; ``json_form`` adds how JSON
+    writes it (a number without quotes, a decimal in quotes)."""
     findings = []
-    for item in error.errors(include_url=False, include_input=False, include_context=False)[:limit]:
-        message = str(item["msg"]).removeprefix("Value error, ")
-        where = pointer(*item["loc"])
-        findings.append(Finding(Layer.SCHEMA, _pydantic_code(item["type"], message), message,
-                                location=Location(pointer=where)))
+    for item in error.errors(include_url=False, include_context=True)[:limit]:
+        code = _pydantic_code(item["type"])
+        findings.append(Finding(Layer.SCHEMA, code, _pydantic_message(item, code, model, json_form=json_form),
+                                location=Location(pointer=pointer(*item["loc"]))))
     if (omitted := error.error_count() - len(findings)) > 0:
         findings.append(truncation(omitted, layer=Layer.SCHEMA, limit=limit))
     return findings
+
+
+def _pydantic_message(item: Any, code: str, model: type[BaseModel] | None, *, json_form: bool) -> str:
+    loc = list(item["loc"])
+    found = schema_text.find_field(model, loc) if model is not None else schema_text.Field(_last_name(loc), None)
+    if item["type"] in _OWN_WORDS:
+        own = str(item["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return f"{found.name}: {own}" if found.name else own
+    if code == "SCHEMA_REQUIRED":
+        return schema_text.missing([found.name])
+    if code == "SCHEMA_UNEXPECTED":
+        return schema_text.not_allowed(found.name, found.siblings)
+    if found.schema is None:  # no model to describe the field: pydantic's own context
+        found = schema_text.Field(found.name, _schema_from_context(item))
+    aspect = {"SCHEMA_LENGTH": "length", "SCHEMA_RANGE": "range"}.get(code)
+    return schema_text.not_accepted(found, item.get("input", schema_text.ABSENT), aspect=aspect, json_form=json_form)
+
+
+def _last_name(loc: list[Any]) -> str:
+    return next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+
+
+def _schema_from_context(item: Any) -> dict[str, Any]:
+    context = item.get("ctx") or {}
+    if "pattern" in context:
+        return {"type": "string", "pattern": str(context["pattern"])}
+    if "min_length" in context or "max_length" in context:
+        return {"type": "string", "minLength": context.get("min_length"), "maxLength": context.get("max_length")}
+    bounds = {"ge": "minimum", "gt": "minimum", "le": "maximum", "lt": "maximum"}
+    return {"type": "integer", **{bounds[k]: v for k, v in context.items() if k in bounds}}
 
 
 STREAM_FROM_BYTES = 64 * 1024
@@ -169,7 +204,7 @@ def unexpected_members(value: Any, model: type[BaseModel], *, limit: int = MAX_F
         total += len(unknown)
         for key in node if unknown and len(found) < limit else ():
             if key in unknown:
-                found.append(Finding(Layer.SCHEMA, "SCHEMA_UNEXPECTED", "Extra inputs are not permitted",
+                found.append(Finding(Layer.SCHEMA, "SCHEMA_UNEXPECTED", schema_text.not_allowed(key, list(plans)),
                                      location=Location(pointer=pointer(*at, key))))
                 if len(found) == limit:
                     break
@@ -203,8 +238,9 @@ def from_xsd(log: Any, model: type[BaseModel], tree: etree._ElementTree, *,
         code = _XSD_CODES.get(entry.type_name, "SCHEMA_INVALID")
         if entry.type_name == "SCHEMAV_ELEMENT_CONTENT":
             code = _content_code(entry.message, model)
-        findings.append(Finding(Layer.SCHEMA, code, _readable(entry.message),
-                                location=Location(xpath=_named_path(tree, entry.path), line=entry.line)))
+        xpath = _named_path(tree, entry.path)
+        message = schema_text.xsd_message(entry.message, code, model, tree, entry.path, xpath)
+        findings.append(Finding(Layer.SCHEMA, code, message, location=Location(xpath=xpath, line=entry.line)))
     if (omitted := len(seen) - len(findings)) > 0:
         findings.append(truncation(omitted, layer=Layer.SCHEMA, limit=limit))
     return findings
@@ -253,13 +289,6 @@ def _all_field_names(model: type[BaseModel]) -> set[str]:
                 names.add(plan.model.__name__)
                 pending.append(plan.model)
     return names
-
-
-_NAMESPACE = re.compile(r"\{[^}]*\}")
-
-
-def _readable(message: str) -> str:
-    return _NAMESPACE.sub("", message).strip()
 
 
 def locate_in_xml(root: etree._Element, location: Location) -> Location:

@@ -170,7 +170,7 @@ def _validate_xml(report: Report, data: bytes, wanted: MessageType | None, limit
     try:
         report.document = found.model.model_validate(xmlmap.from_xml(root, found.model), strict=False)
     except ValidationError as error:
-        report.findings.extend(schema_findings.from_pydantic(error))
+        report.findings.extend(schema_findings.from_pydantic(error, model=found.model))
 
 
 def _validate_json(report: Report, data: bytes, wanted: MessageType | None, limits: Limits) -> None:
@@ -194,7 +194,7 @@ def _validate_json(report: Report, data: bytes, wanted: MessageType | None, limi
     try:
         report.document = found.model.model_validate_json(data, strict=True)
     except ValidationError as error:
-        report.findings.extend(schema_findings.from_pydantic(error))
+        report.findings.extend(schema_findings.from_pydantic(error, model=found.model, json_form=True))
 
 
 def json_message_type(value: dict[str, Any]) -> MessageType | None:
@@ -239,20 +239,28 @@ def _validate_edifact(report: Report, data: bytes, wanted: MessageType | None) -
     try:
         report.document = found.model.model_validate(result.document, strict=False)
     except ValidationError as error:
-        report.findings.extend(schema_findings.from_pydantic(error))
+        report.findings.extend(schema_findings.from_pydantic(error, model=found.model))
+
+
+def rule_findings(document: Document, message_type: MessageType, context: RuleContext | None = None) -> list[Finding]:
+    """Every finding of the type's rules on a schema-valid document, unbounded and located by
+    JSON Pointer only: what a receiver decides each person or item on (``Finding.subject``)."""
+    findings: list[Finding] = []
+    for rule in message_type.rules:
+        try:
+            findings.extend(rule(document, context or RuleContext()))
+        except Exception:  # a fault in one rule must not lose the document or crash the caller
+            log.exception("rule.failed rule=%s type=%s", rule.__name__, message_type.key)
+            findings.append(Finding(Layer.RULES, "RULE_FAILED",
+                                    f"rule {rule.__name__} could not be evaluated; the document needs review"))
+    return findings
 
 
 def _apply_rules(report: Report, context: RuleContext) -> None:
     assert report.message_type is not None
-    findings: list[Finding] = []
-    for rule in report.message_type.rules:
-        try:
-            findings.extend(rule(report.document, context))
-        except Exception:  # a fault in one rule must not lose the document or crash the caller
-            log.exception("rule.failed rule=%s type=%s", rule.__name__, report.message_type.key)
-            findings.append(Finding(Layer.RULES, "RULE_FAILED",
-                                    f"rule {rule.__name__} could not be evaluated; the document needs review"))
-    findings = bounded(findings)  # before locating: each XML location walks the finding's siblings
+    assert report.document is not None
+    findings = bounded(rule_findings(report.document, report.message_type, context))
+    # bounded before locating: each XML location walks the finding's siblings
     if report.xml_tree is not None:
         root = report.xml_tree.getroot()
         findings = [f.at(schema_findings.locate_in_xml(root, f.location)) for f in findings]

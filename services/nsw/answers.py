@@ -12,7 +12,8 @@ import uuid
 from services.kernel import canonical
 from services.kernel.messages.customs import ACDD, CertificateOfOrigin
 from services.kernel.messages.immigration import PassengerManifest
-from services.kernel.messages.port import VesselCall
+from services.kernel.messages.origin import CertificateOfOriginV1_1
+from services.kernel.messages.port import VesselCall, VesselCallV1_1
 from services.kernel.messages.types import Document
 from services.kernel.registry import REGISTRY, MessageType
 from services.kernel.validation import validate
@@ -48,11 +49,11 @@ def business_response(document: Document, *, country: str,
     now, token = local_now(country), uuid.uuid4().hex[:8].upper()
     if isinstance(document, ACDD):
         return answer_acdd(document, country=country, now=now, token=token), CUSTOMS_RESPONSE
-    if isinstance(document, CertificateOfOrigin):
+    if isinstance(document, CertificateOfOrigin | CertificateOfOriginV1_1):
         return answer_certificate(document, country=country, now=now, token=token), CUSTOMS_RESPONSE
     if isinstance(document, PassengerManifest):
         return answer_manifest(document, country=country, watchlist=watchlist, now=now, token=token), API_RESPONSE
-    if isinstance(document, VesselCall):
+    if isinstance(document, VesselCall | VesselCallV1_1):
         return answer_vessel_call(document, country=country, watchlist=watchlist, now=now, token=token), CLEARANCE
     return None
 

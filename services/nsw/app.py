@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from services.kernel.participants import PARTICIPANTS
@@ -38,8 +39,10 @@ def create_app(settings: NSWSettings | None = None, *, hub_client: httpx.AsyncCl
         # nested inside the kernel's lifespan: the database, the network and the outbox are up
         app.state.station = open_station(app, settings)
         client = agency_client or httpx.AsyncClient()
+        dead_letters = app.state.handover_dead_letters
         worker = HandoverWorker(engine=app.state.engine, settings=settings,
-                                token=app.state.network.token_of(country), client=client, lock=app.state.write_lock)
+                                token=app.state.network.token_of(country), client=client, lock=app.state.write_lock,
+                                on_dead_letter=dead_letters.labels(app.state.metrics.service).inc)
         app.state.handover = worker
         worker.start()
         try:
@@ -57,6 +60,9 @@ def create_app(settings: NSWSettings | None = None, *, hub_client: httpx.AsyncCl
         settings=settings, routers=[router, handover_router, APIRouter(lifespan=handover_lifespan)],
         migrations=MIGRATIONS, hub_client=hub_client, signing_countries=(country,),
     )
+    app.state.handover_dead_letters = Counter(
+        "swx_handover_dead_letters", "Responses this endpoint could not hand over to its agency, given up on "
+        "(replayable: GET /handovers?state=FAILED)", ["service"], registry=app.state.metrics.registry)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

@@ -7,12 +7,26 @@ for import into this country and each item's origin criterion is plausible for i
 HS chapters 61-64; machinery, vehicles, instruments, arms and other manufactures, 84-97),
 and a regional value content below the ATIGA/AJCEP general threshold of 40 % confers no
 origin. Otherwise it is rejected (``03``) with one Error per fault.
+
+A certificate of origin 1.1 has a status. A cancelled one is answered ``10`` (invalidated):
+the preference is withdrawn, or not granted if it was not yet. A replacement is judged as
+any certificate, and its answer says that it supersedes the answer to the certificate it
+replaces. The 1.1 criterion is read as printed ("RVC 40%", "40%", "PC 25%") through
+``origin_criterion``.
 """
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
-from services.kernel.messages.customs import ACDD, CertificateOfOrigin, DeclarationRefType, Response, ResponseErrorType
+from services.kernel.messages.customs import ACDD, COGoodsItemType, DeclarationRefType, Response, ResponseErrorType
+from services.kernel.messages.customs import CertificateOfOrigin as CertificateV1_0
+from services.kernel.messages.origin import (
+    CertificateOfOriginV1_1,
+    COGoodsItemV1_1Type,
+    OriginCriterion,
+    origin_criterion,
+)
 
 CUSTOMS_OFFICES = {"JP": "2AW03", "KH": "KHPNH-PPAP", "LA": "LA0102TNL", "MM": "MMRGN-MIP01", "TH": "THLCH001",
                    "VN": "02CI"}
@@ -20,6 +34,7 @@ CUSTOMS_OFFICES = {"JP": "2AW03", "KH": "KHPNH-PPAP", "LA": "LA0102TNL", "MM": "
 PORT_OFFICES = {"VNHPH": "03CE", "KHKOS": "KHKOS-SHV01", "JPYOK": "2AW03", "THLCH": "THLCH001"}
 MANUFACTURED_CHAPTERS = frozenset(range(61, 65)) | frozenset(range(84, 98))
 RVC_THRESHOLD = 40
+CertificateOfOrigin = CertificateV1_0 | CertificateOfOriginV1_1
 
 
 def response_id(country: str, now: dt.datetime, token: str) -> str:
@@ -55,36 +70,63 @@ def answer_acdd(acdd: ACDD, *, country: str, now: dt.datetime, token: str) -> Re
     )
 
 
+def _criterion(certificate: CertificateOfOrigin, index: int) -> OriginCriterion:
+    if isinstance(certificate, CertificateOfOriginV1_1):
+        return origin_criterion(certificate.GoodsItem[index].OriginCriterion)
+    printed = certificate.GoodsItem[index].OriginCriterionCode
+    rvc = re.fullmatch(r"RVC([0-9]{2})", printed)
+    return OriginCriterion(printed, (printed,), int(rvc.group(1)) if rvc else None, None)
+
+
 def certificate_errors(certificate: CertificateOfOrigin, *, country: str) -> list[ResponseErrorType]:
     errors = []
     if certificate.ImportCountryCode != country:
         errors.append(_error("CO_IMPORT_COUNTRY", f"the certificate covers import into "
                              f"{certificate.ImportCountryCode}, not {country}", "/ImportCountryCode"))
-    for index, item in enumerate(certificate.GoodsItem):
-        criterion, chapter = item.OriginCriterionCode, int(item.HSCode[:2])
-        pointer = f"/GoodsItem/{index}/OriginCriterionCode"
-        if criterion == "WO" and chapter in MANUFACTURED_CHAPTERS:
+    field = "OriginCriterion" if isinstance(certificate, CertificateOfOriginV1_1) else "OriginCriterionCode"
+    items: Sequence[COGoodsItemType | COGoodsItemV1_1Type] = certificate.GoodsItem
+    for index, item in enumerate(items):
+        criterion, chapter = _criterion(certificate, index), int(item.HSCode[:2])
+        pointer = f"/GoodsItem/{index}/{field}"
+        if "WO" in criterion.terms and chapter in MANUFACTURED_CHAPTERS:
             errors.append(_error("CO_ORIGIN_CRITERION", f"goods item {item.SequenceNumeric} (HS {item.HSCode}) is "
                                  "a manufactured article and cannot be wholly obtained (WO)", pointer))
-        rvc = re.fullmatch(r"RVC([0-9]{2})", criterion)
-        if rvc and int(rvc.group(1)) < RVC_THRESHOLD:
+        rvc = criterion.rvc_percent
+        if rvc is not None and rvc < RVC_THRESHOLD:
             errors.append(_error("CO_RVC_THRESHOLD", f"goods item {item.SequenceNumeric}: a regional value content "
-                                 f"of {rvc.group(1)} % is below the {RVC_THRESHOLD} % that confers origin", pointer))
+                                 f"of {rvc} % is below the {RVC_THRESHOLD} % that confers origin", pointer))
     return errors
+
+
+def _status(certificate: CertificateOfOrigin) -> tuple[str, str | None]:
+    if isinstance(certificate, CertificateOfOriginV1_1):
+        return certificate.StatusCode, certificate.ReplacedReferenceID
+    return "original", None
 
 
 def answer_certificate(certificate: CertificateOfOrigin, *, country: str, now: dt.datetime,
                        token: str) -> Response:
-    errors = certificate_errors(certificate, country=country)
+    status, replaced = _status(certificate)
     form = "ATIGA Form D" if certificate.FormTypeCode == "D" else "AJCEP Form AJ"
-    outcome = ("rejected: preferential tariff treatment refused; see the errors" if errors
-               else "accepted: preferential tariff treatment granted on import")
+    subject = f"{form} {certificate.ReferenceID} from {certificate.ExportCountryCode}"
     reference = (DeclarationRefType(ID=certificate.DeclarationID) if certificate.DeclarationID
                  else DeclarationRefType(FunctionalReferenceID=certificate.ReferenceID))
+    office = _office(country, certificate.Transport.DischargeLocationID)
+    if status == "cancelled":
+        return Response(
+            FunctionCode="10", ID=response_id(country, now, token), IssueDateTime=now, IssuingOfficeID=office,
+            Declaration=reference,
+            Remarks=f"{subject} was cancelled by the issuing authority: preferential tariff treatment on it is "
+                    "withdrawn, or not granted if not yet given; duties are due at the general rate unless a "
+                    "replacement certificate is accepted.",
+        )
+    errors = certificate_errors(certificate, country=country)
+    outcome = ("rejected: preferential tariff treatment refused; see the errors" if errors
+               else "accepted: preferential tariff treatment granted on import")
+    supersedes = (f" It replaces certificate {replaced}; this answer supersedes the answer to {replaced}."
+                  if replaced is not None else "")
     return Response(
         FunctionCode="03" if errors else "01", ID=response_id(country, now, token), IssueDateTime=now,
-        IssuingOfficeID=_office(country, certificate.Transport.DischargeLocationID), Declaration=reference,
-        Error=errors or None,
-        Remarks=f"{form} {certificate.ReferenceID} from {certificate.ExportCountryCode} "
-                f"({len(certificate.GoodsItem)} goods items) {outcome}.",
+        IssuingOfficeID=office, Declaration=reference, Error=errors or None,
+        Remarks=f"{subject} ({len(certificate.GoodsItem)} goods items) {outcome}.{supersedes}",
     )

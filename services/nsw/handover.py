@@ -5,7 +5,8 @@ an agency of this country sent; the worker POSTs the signed envelope, exactly as
 to that agency's ``/answers`` with this country's token. 200/201 is done; a refusal (any
 other 4xx but 408, 425 and 429) fails for good with its reason; an unreachable service, a
 timeout, 408, 425, 429 or 5xx is retried under the kernel's one ``RetryPolicy`` (capped
-exponential backoff with full jitter, never sooner than a ``Retry-After`` asks) until it
+exponential backoff with full jitter, never sooner than a ``Retry-After`` asks up to the
+policy's cap) until it
 gives up, by default after as long as the hub waits for a receiver. A handover that failed
 for good is ``FAILED`` with its reason and time; the operator replays it
 (``handover_endpoints``). It runs beside the request handlers, queued on the SQLite write
@@ -14,6 +15,7 @@ lock like they are, and is woken when a response is stored.
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -38,9 +40,10 @@ class HandoverWorker(BackgroundLoop):
     name = "handover"
 
     def __init__(self, *, engine: Engine, settings: NSWSettings, token: str, client: httpx.AsyncClient,
-                 lock: asyncio.Lock | None, batch: int = 20) -> None:
+                 lock: asyncio.Lock | None, batch: int = 20, on_dead_letter: Callable[[], None] | None = None) -> None:
         self.engine, self.settings, self.token, self.client = engine, settings, token, client
-        self.batch = batch
+        self.batch, self.on_dead_letter = batch, on_dead_letter
+        """Called once the transaction that made a handover a dead letter has committed."""
         super().__init__(lock=lock)
 
     async def run_round(self) -> int:
@@ -52,7 +55,9 @@ class HandoverWorker(BackgroundLoop):
         settled = 0
         for row in rows:
             outcome = await self._send(row)
-            await self.in_turn(self._record, row.id, outcome)
+            dead = await self.in_turn(self._record, row.id, outcome)
+            if dead and self.on_dead_letter is not None:
+                self.on_dead_letter()
             settled += outcome[0] != HANDOVER_PENDING
         return settled
 
@@ -79,12 +84,13 @@ class HandoverWorker(BackgroundLoop):
                     retry_after_seconds(response.headers.get("retry-after"), now=utcnow()))
         return HANDOVER_FAILED, f"{domain} service refused the handover ({status}): {response.text[:500]}", None
 
-    def _record(self, row_id: int | None, outcome: Outcome) -> None:
+    def _record(self, row_id: int | None, outcome: Outcome) -> bool:
+        """Write the attempt's outcome; whether the handover became a dead letter."""
         state, error, retry_after = outcome
         with session_scope(self.engine) as session:
             row = repository.get_message(session, row_id) if row_id is not None else None
             if row is None or row.handover_state != HANDOVER_PENDING:
-                return
+                return False
             now = utcnow()
             row.handover_attempts += 1
             row.handover_last_error = error
@@ -100,7 +106,7 @@ class HandoverWorker(BackgroundLoop):
                 row.handover_next_at = now + timedelta(seconds=delay)
                 log.info("handover.retry message_id=%s attempts=%d delay=%.1f error=%s", row.message_id,
                          row.handover_attempts, delay, error)
-                return
+                return False
             row.handover_next_at = None
             if state == HANDOVER_DONE:
                 row.handed_over_at = now
@@ -111,9 +117,11 @@ class HandoverWorker(BackgroundLoop):
                 log.warning("handover.dead_letter message_id=%s sender=%s type=%s attempts=%d reason=%s",
                             row.message_id, row.sender, row.document_type, row.handover_attempts,
                             row.handover_last_error)
+                return True
             else:
                 log.warning("handover.failed message_id=%s state=%s attempts=%d error=%s", row.message_id, state,
                             row.handover_attempts, error)
+            return False
 
 
 def requeue_handover(row: InboxMessage, *, by: str) -> None:

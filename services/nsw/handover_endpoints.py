@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 from services.kernel.outbox import iso
 from services.kernel.web.contract import Offset, problem_responses
-from services.kernel.web.identity import Caller, CallerDep
-from services.kernel.web.problems import Conflict, Forbidden, NotFound
+from services.kernel.web.identity import CallerDep
+from services.kernel.web.problems import Conflict, NotFound
 from services.kernel.web.service import SessionDep
 from services.nsw.handover import handovers_in_state, locked_handovers, requeue_handover
 from services.nsw.models import HANDOVER_FAILED, InboxMessage
@@ -55,11 +55,6 @@ def _entry(row: InboxMessage) -> HandoverEntry:
     )
 
 
-def _operator(caller: Caller, what: str) -> None:
-    if not caller.is_operator:
-        raise Forbidden(f"only the operator {what}; your credential is for {caller.country}")
-
-
 @router.get("/handovers", summary="Handovers to the agencies in a state, newest first (operator)",
             response_model=HandoverPage,
             responses=problem_responses(403, descriptions={403: "Only the operator reads the handovers"}))
@@ -71,7 +66,7 @@ def list_handovers(
     offset: Offset = 0,
 ) -> HandoverPage:
     """By default those that failed for good, waiting for a replay."""
-    _operator(caller, "reads the handovers")
+    caller.require_operator("reads the handovers")
     rows, total = handovers_in_state(session, state=state, limit=limit, offset=offset)
     return HandoverPage(items=[_entry(row) for row in rows], total=total, limit=limit, offset=offset)
 
@@ -84,7 +79,7 @@ def list_handovers(
 def replay_handover(message_id: str, request: Request, background: BackgroundTasks, caller: CallerDep,
                     session: SessionDep, sender: Annotated[str | None, Query(pattern=COUNTRY)] = None) -> HandoverEntry:
     """Queue a FAILED handover again, to the agency service its document type goes to."""
-    _operator(caller, "replays handovers")
+    caller.require_operator("replays handovers")
     rows = locked_handovers(session, message_id, sender=sender)
     if not rows:
         raise NotFound(f"no message {message_id}" + (f" from {sender}" if sender else "") + " in this inbox")

@@ -10,6 +10,7 @@ from services.kernel import canonical
 from services.kernel.messages.exchange import Envelope
 from services.kernel.outbox import messages_for
 from services.kernel.registry import REGISTRY
+from services.kernel.safeparse import Limits
 from services.kernel.validation import validate
 from services.kernel.web.bodies import JSON
 from services.nsw.models import ACCEPTED, InboxMessage
@@ -65,7 +66,9 @@ def envelope_fields(row: InboxMessage) -> dict[str, Any]:
     if row.envelope_media_type == JSON:
         shown: dict[str, Any] = json.loads(row.envelope)
         return shown
-    report = validate(row.envelope, media_type=row.envelope_media_type, expected_type=REGISTRY.get("exchange.envelope"))
+    # it was accepted under this endpoint's body limit, whatever the default: read it under its own size
+    report = validate(row.envelope, media_type=row.envelope_media_type, expected_type=REGISTRY.get("exchange.envelope"),
+                      limits=Limits(max_bytes=max(len(row.envelope), Limits().max_bytes)))
     # every stored envelope was read this way when it arrived: only a damaged database gets here
     if not isinstance(report.document, Envelope):
         raise ValueError(f"stored envelope {row.message_id} from {row.sender} no longer reads as an envelope")

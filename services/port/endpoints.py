@@ -1,25 +1,34 @@
 """Port HTTP endpoints: thin, parse, call the service, shape the answer."""
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from services.kernel.messages.port import VesselCall
+from services.kernel.messages.port import VesselCall, VesselCallV1_1
 from services.kernel.outbox import message_summaries
 from services.kernel.web.bodies import DocumentBody, document_response, wants_xml
-from services.kernel.web.contract import BODY_ERRORS, Offset, OutboundMessagePublic, problem_responses, request_body
+from services.kernel.web.contract import (
+    BODY_ERRORS,
+    Offset,
+    OutboundMessagePublic,
+    ProblemFinding,
+    problem_responses,
+    request_body,
+)
 from services.kernel.web.identity import CallerDep
 from services.kernel.web.service import SessionDep, wake_dispatcher
 from services.kernel.web.submissions import accept_document
 from services.port import repository, service
 from services.port.models import VesselCallRecord
-from services.port.schemas import Clearance, VesselCallItem, VesselCallPage, VesselCallPublic
+from services.port.schemas import Clearance, VesselCallItem, VesselCallPage, VesselCallPublic, VesselCallSubmitted
 
 router = APIRouter(tags=["vessel calls"])
 
 
 def _resource(session: SessionDep, record: VesselCallRecord) -> VesselCallPublic:
+    call = service.vessel_call_document(record)
     return VesselCallPublic(
         id=record.id,
         submitter=record.submitter,
@@ -28,37 +37,39 @@ def _resource(session: SessionDep, record: VesselCallRecord) -> VesselCallPublic
         port_country=record.port_country,
         imo_number=record.imo_number,
         ship_name=record.ship_name,
+        document_type=call.document_type,
         received_at=record.received_at.isoformat(),
         messages=[OutboundMessagePublic.model_validate(m)
                   for m in message_summaries(session, f"vessel-call:{record.id}")],
         clearances=[Clearance(agency=c.agency, decision=c.decision, decided_at=c.decided_at.isoformat(),
                               officer=c.officer, remarks=c.remarks)
                     for c in repository.clearances_for(session, record.id)],
-        vessel_call=service.vessel_call_document(record).model_dump(mode="json", exclude_none=True),
+        vessel_call=call.model_dump(mode="json", exclude_none=True),
     )
 
 
 @router.post("/vessel-calls", status_code=201, summary="Submit a vessel call (FAL 1 + FAL 5 + FAL 6)",
-             response_model=VesselCallPublic, openapi_extra=request_body("port.vessel-call"),
+             response_model=VesselCallSubmitted, openapi_extra=request_body("port.vessel-call"),
              responses={200: {"description": "The same call was submitted before; its record",
-                              "model": VesselCallPublic},
+                              "model": VesselCallSubmitted},
                         **problem_responses(*BODY_ERRORS, 403, 409, 422, 429, descriptions={
                             409: "The call reference was used for other content",
                             422: "The document is invalid; the findings are in errors"})})
 def submit_vessel_call(
     request: Request, caller: CallerDep, received: DocumentBody, session: SessionDep
 ) -> JSONResponse:
-    """Validate, store and forward a vessel call to the port of call's country."""
+    """Validate, store and forward a vessel call (1.0 or 1.1) to the port of call's country."""
     settings = request.app.state.settings
     body, fmt = received.data, received.format
-    call, _ = accept_document(body, fmt=fmt, message_type=service.VESSEL_CALL, max_bytes=settings.max_body_bytes,
-                              metrics=request.app.state.metrics)
-    assert isinstance(call, VesselCall)
+    call, report = accept_document(body, fmt=fmt, message_type=service.VESSEL_CALL,
+                                   max_bytes=settings.max_body_bytes, metrics=request.app.state.metrics)
+    assert isinstance(call, VesselCall | VesselCallV1_1)
     submitted = service.submit_vessel_call(session, caller=caller, call=call)
     session.flush()
-    resource = _resource(session, submitted.record).model_dump(mode="json")
+    resource = VesselCallSubmitted(**dict(_resource(session, submitted.record)),
+                                   warnings=[ProblemFinding.model_validate(f.as_dict()) for f in report.findings])
     wake_dispatcher(request)
-    return JSONResponse(resource, status_code=201 if submitted.created else 200,
+    return JSONResponse(resource.model_dump(mode="json"), status_code=201 if submitted.created else 200,
                         headers={"Location": f"/vessel-calls/{submitted.record.id}"})
 
 
@@ -72,7 +83,8 @@ def get_vessel_call(call_id: str, request: Request, caller: CallerDep,
     """The call's record; ``Accept: application/xml`` gives the vessel call document itself."""
     record = service.visible_vessel_call(session, caller=caller, call_id=call_id)
     if wants_xml(request):
-        return document_response(request, service.vessel_call_document(record), service.VESSEL_CALL)
+        call = service.vessel_call_document(record)
+        return document_response(request, call, service.message_type_of(call))
     return _resource(session, record)
 
 
@@ -92,6 +104,11 @@ def list_vessel_calls(
                                            offset=offset)
     items = [VesselCallItem(id=r.id, call_reference=r.call_reference, submitter=r.submitter,
                             port_of_call=r.port_of_call, imo_number=r.imo_number, ship_name=r.ship_name,
-                            estimated_arrival=r.estimated_arrival.isoformat(), href=f"/vessel-calls/{r.id}")
+                            estimated_arrival=_iso(r.estimated_arrival),
+                            estimated_departure=_iso(r.estimated_departure), href=f"/vessel-calls/{r.id}")
              for r in records]
     return VesselCallPage(items=items, limit=limit, offset=offset)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

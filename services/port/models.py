@@ -20,7 +20,8 @@ class VesselCallRecord(SQLModel, table=True):
     imo_number: str = Field(index=True, max_length=7)
     ship_name: str = Field(max_length=256)
     arrival_departure: str = Field(max_length=9)
-    estimated_arrival: datetime
+    estimated_arrival: datetime | None = Field(default=None, description="ETA; a 1.1 departure may give only its ETD")
+    estimated_departure: datetime | None = None
     crew_count: int
     passenger_count: int
     content_digest: str = Field(max_length=64, description="SHA-256 of the canonical document")

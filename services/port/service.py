@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.kernel import canonical, outbox
-from services.kernel.messages.port import Clearance, VesselCall
+from services.kernel.messages.port import AnyVesselCall, Clearance, VesselCall, VesselCallV1_1
 from services.kernel.network import PARTICIPANTS
-from services.kernel.registry import REGISTRY
+from services.kernel.registry import REGISTRY, MessageType
 from services.kernel.web.answers import answer_not_for_message
 from services.kernel.web.identity import Caller
 from services.kernel.web.problems import Conflict, Forbidden, NotFound
@@ -19,7 +19,8 @@ from services.port import repository
 from services.port.models import ClearanceRecord, VesselCallRecord
 
 log = logging.getLogger("swx.port")
-VESSEL_CALL = REGISTRY.get("port.vessel-call", "1.0")
+VESSEL_CALL = REGISTRY.get("port.vessel-call")
+"""The type a submission must be: any served version of it is accepted, and travels as that version."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,12 @@ class Submitted:
     created: bool
 
 
-def acting_country(caller: Caller, call: VesselCall) -> str:
+def message_type_of(call: AnyVesselCall) -> MessageType:
+    """The version the call was written in: it is stored, forwarded and shown in that version."""
+    return REGISTRY.get(call.document_type)
+
+
+def acting_country(caller: Caller, call: AnyVesselCall) -> str:
     """The country the agent submits for: its own, or (the operator) the last port's, else the port of call's."""
     port_country, last_country = call.PortOfCallID[:2], call.LastPortOfCallID[:2]
     if not caller.is_operator:
@@ -42,7 +48,7 @@ def acting_country(caller: Caller, call: VesselCall) -> str:
     raise Forbidden(f"neither {call.LastPortOfCallID} nor {call.PortOfCallID} is in a country of this network")
 
 
-def submit_vessel_call(session: Session, *, caller: Caller, call: VesselCall) -> Submitted:
+def submit_vessel_call(session: Session, *, caller: Caller, call: AnyVesselCall) -> Submitted:
     """Store the call once per (agent's country, call reference) and queue it for the port's country."""
     port_country = call.PortOfCallID[:2]
     submitter = acting_country(caller, call)
@@ -57,7 +63,8 @@ def submit_vessel_call(session: Session, *, caller: Caller, call: VesselCall) ->
                 id=str(uuid.uuid4()), submitter=submitter, call_reference=call.ID, port_of_call=call.PortOfCallID,
                 port_country=port_country, imo_number=call.Ship.IMOID, ship_name=call.Ship.Name,
                 arrival_departure=call.ArrivalDepartureCode, estimated_arrival=call.EstimatedArrivalDateTime,
-                crew_count=call.CrewQuantity, passenger_count=call.PassengerQuantity, content_digest=digest,
+                estimated_departure=call.EstimatedDepartureDateTime, crew_count=call.CrewQuantity,
+                passenger_count=call.PassengerQuantity, content_digest=digest,
                 document=document,
             ))
     except IntegrityError:
@@ -66,10 +73,10 @@ def submit_vessel_call(session: Session, *, caller: Caller, call: VesselCall) ->
             raise
         return _resubmitted(session, twin, digest=digest)
     if port_country != submitter and port_country in PARTICIPANTS:
-        outbox.enqueue(session, document=call, message_type=VESSEL_CALL, sender=submitter,
+        outbox.enqueue(session, document=call, message_type=message_type_of(call), sender=submitter,
                        receiver=port_country, subject=subject_of(record.id))
-    log.info("vessel_call.accepted id=%s ship=%s port=%s submitter=%s", record.id, call.Ship.IMOID,
-             call.PortOfCallID, submitter)
+    log.info("vessel_call.accepted id=%s type=%s ship=%s port=%s submitter=%s", record.id, call.document_type,
+             call.Ship.IMOID, call.PortOfCallID, submitter)
     return Submitted(record, created=True)
 
 
@@ -119,5 +126,9 @@ def record_clearance(session: Session, *, clearance: Clearance, submitter: str,
     )) for decision in clearance.AgencyDecision]
 
 
-def vessel_call_document(record: VesselCallRecord) -> VesselCall:
-    return VesselCall.model_validate(json.loads(record.document), strict=False)
+def vessel_call_document(record: VesselCallRecord) -> AnyVesselCall:
+    """The stored call in the version it was submitted in (its canonical JSON names it)."""
+    data = json.loads(record.document)
+    call = REGISTRY.get(data["document_type"]).model.model_validate(data, strict=False)
+    assert isinstance(call, VesselCall | VesselCallV1_1)
+    return call

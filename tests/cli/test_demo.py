@@ -16,6 +16,10 @@ def test_demo_runs_the_four_flows_and_exits_zero(tmp_path: Path) -> None:
                   "4. Outage drill"):
         assert title in finished.stdout
     assert "NO-BOARD WONGSAWAT" in finished.stdout
+    # one passenger's expired passport refuses that passenger, not the flight
+    assert "finding on /Person/8, decided by VN for that person only: DOCUMENT_EXPIRED" in finished.stdout
+    assert "NO-BOARD LE VAN HUNG (DOCUMENT_EXPIRED)" in finished.stdout
+    assert "6 of 9 persons may board" in finished.stdout
     assert "all 4 flows held" in finished.stdout
     assert (tmp_path / "demo" / "network" / "network.json").exists()
 

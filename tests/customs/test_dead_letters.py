@@ -86,7 +86,8 @@ def test_the_operator_replays_a_dead_letter_and_it_is_delivered_under_the_same_i
 ) -> None:
     hub.statuses = [422]  # the hub refuses it for good: a dead letter at once
     mrn = _lodge(fast, tokens).json()["mrn"]
-    eventually(lambda: _message(fast, tokens, mrn)["state"] == "FAILED", what="the dead letter")
+    eventually(lambda: _message(fast, tokens, mrn)["state"] == "REFUSED", what="the refused dead letter")
+    assert _metric(fast, "swx_outbox_dead_letters_waiting") == 1
     message_id = _message(fast, tokens, mrn)["message_id"]
     replay = f"/outbox/{message_id}/replay"
 
@@ -107,10 +108,17 @@ def test_the_operator_replays_a_dead_letter_and_it_is_delivered_under_the_same_i
     assert _metric(fast, "swx_outbox_dead_letters_waiting") == 0
 
 
+@pytest.fixture
+def impatient(make_client: Callable[..., TestClient]) -> TestClient:
+    """Gives up after one attempt the hub answers "later" to: a dead letter the policy gave up on."""
+    return make_client(**FAST_RETRIES, outbox_max_attempts=1)
+
+
 def test_lodging_the_same_declaration_again_queues_its_dead_letter_again_and_says_so(
-    fast: TestClient, tokens: dict[str, str], hub: Any, eventually: Callable[..., None]
+    impatient: TestClient, tokens: dict[str, str], hub: Any, eventually: Callable[..., None]
 ) -> None:
-    hub.statuses = [422]
+    fast = impatient
+    hub.statuses = [503]
     first = _lodge(fast, tokens).json()
     mrn = first["mrn"]
     eventually(lambda: _message(fast, tokens, mrn)["state"] == "FAILED", what="the dead letter")
@@ -134,11 +142,12 @@ def test_lodging_the_same_declaration_again_queues_its_dead_letter_again_and_say
 
 
 def test_submitting_the_same_certificate_again_queues_its_dead_letter_again(
-    fast: TestClient, tokens: dict[str, str], hub: Any, eventually: Callable[..., None]
+    impatient: TestClient, tokens: dict[str, str], hub: Any, eventually: Callable[..., None]
 ) -> None:
+    fast = impatient
     mrn = _lodge(fast, tokens).json()["mrn"]
     eventually(lambda: _message(fast, tokens, mrn)["state"] == "SENT", what="the ACDD to reach the hub")
-    hub.statuses = [422]  # the hub refuses the e-Form D once: a dead letter at once
+    hub.statuses = [503]  # the hub is away for the e-Form D's only attempt: the policy gives up
     named = load(FORM_D.with_suffix(".json"))["DeclarationID"]
     body = FORM_D.read_bytes().replace(named.encode(), mrn.encode())
 
@@ -160,3 +169,15 @@ def test_submitting_the_same_certificate_again_queues_its_dead_letter_again(
     assert again.json()["messages"][0]["requeued_at"] is not None
     eventually(lambda: certificate_message()["state"] == "SENT", what="delivery after the resubmission")
     assert [e["message_id"] for e in hub.received].count(dead["message_id"]) == 1
+
+
+def test_lodging_again_leaves_a_message_the_hub_refused_for_the_operator(
+    fast: TestClient, tokens: dict[str, str], hub: Any, eventually: Callable[..., None]
+) -> None:
+    hub.statuses = [422]
+    mrn = _lodge(fast, tokens).json()["mrn"]
+    eventually(lambda: _message(fast, tokens, mrn)["state"] == "REFUSED", what="the refused dead letter")
+    again = _lodge(fast, tokens).json()
+    assert again["messages"][0]["state"] == "REFUSED"  # sent again it would only be refused again
+    assert "message:requeued" not in [entry["status"] for entry in again["history"]]
+    assert hub.received == []

@@ -22,17 +22,14 @@ from jsonschema import Draft7Validator
 from pydantic_settings import BaseSettings
 from sqlalchemy.engine import make_url
 
-from services.cli.launcher import (
+from services.cli.compose import (
     COMPOSE_DATABASE_ADMIN_URL,
     COMPOSE_DATABASE_URL,
     COMPOSE_NETWORK_FILE,
     COMPOSE_SECRETS_DIR,
-    CONTAINER_PORT,
-    Component,
     compose_topology,
-    endpoints,
-    topology,
 )
+from services.cli.launcher import CONTAINER_PORT, Component, endpoints, topology
 from services.customs.config import CustomsSettings
 from services.hub.config import HubSettings
 from services.immigration.config import ImmigrationSettings
@@ -249,7 +246,7 @@ def test_init_writes_the_public_directory_and_every_components_secrets_once(
         compose: dict[str, Any], init_run: InitRun) -> None:
     every = services(compose)
     script = init_script(compose)
-    assert every["init-databases"]["command"] == ["python", "-m", "services.cli.launcher", "create-databases"]
+    assert every["init-databases"]["command"] == ["python", "-m", "services.cli.compose", "create-databases"]
     template = re.search(r"--endpoint-template '([^']+)'", script)
     assert template is not None
     assert {country: template[1].format(country=country.lower()) for country in endpoints(COMPONENTS)} == (

@@ -9,14 +9,19 @@ database, because CONNECT on it was revoked from PUBLIC.
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from services.cli.launcher import Component, LaunchError, create_databases
+from services.cli.databases import create_databases
+from services.cli.launcher import Component, LaunchError
+from services.kernel.migrate import upgrade
 from tests.conftest import POSTGRES_ADMIN_URL, _postgres_reachable
+
+HUB_MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "hub" / "migrations"
 
 
 @pytest.fixture
@@ -143,3 +148,72 @@ def test_without_passwords_only_the_databases_are_created_as_swx_up_does(prefix:
                                       {"d": database}).first() is None
     finally:
         admin.dispose()
+
+
+def test_a_database_an_earlier_version_made_as_the_administrator_is_handed_to_the_component_role(
+        prefix: str) -> None:
+    """An upgrade keeps the data: before per-component roles, every component reached the
+    server as its administrator, which thus owns the tables, sequences, views and types."""
+    hub, customs = component("hub", prefix), component("customs", prefix)
+    old = make_url(POSTGRES_ADMIN_URL).set(database=database_of(hub))
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{database_of(hub)}"'))
+    finally:
+        admin.dispose()
+    upgrade(migrations=HUB_MIGRATIONS, url=old.render_as_string(hide_password=False))
+    before = create_engine(old)
+    try:
+        with before.begin() as connection:
+            for statement in ("CREATE TYPE kind AS ENUM ('accepted', 'delivered')",
+                              "CREATE DOMAIN short_note AS varchar(40)",
+                              "CREATE TABLE accepted (id serial PRIMARY KEY, kind kind NOT NULL, note short_note)",
+                              "CREATE SEQUENCE ticket",
+                              "CREATE VIEW accepted_notes AS SELECT id, note FROM accepted",
+                              "INSERT INTO accepted (kind, note) VALUES ('accepted', 'before the upgrade')"):
+                connection.execute(text(statement))
+    finally:
+        before.dispose()
+
+    passwords = {database_of(c): uuid.uuid4().hex for c in (hub, customs)}
+    assert create_databases([hub, customs], admin_url=POSTGRES_ADMIN_URL, passwords=passwords) == [
+        database_of(customs)]
+
+    own = create_engine(hub.env["SWX_X_DATABASE_URL"])
+    try:
+        with own.begin() as connection:
+            assert connection.execute(text("SELECT current_user")).scalar_one() == database_of(hub)
+            connection.execute(text("INSERT INTO accepted (kind, note) VALUES ('delivered', 'after it')"))
+            assert connection.execute(text("SELECT kind::text, note FROM accepted ORDER BY id")).all() == [
+                ("accepted", "before the upgrade"), ("delivered", "after it")]
+            assert connection.execute(text("SELECT count(*) FROM accepted_notes")).scalar_one() == 2
+            assert connection.execute(text("SELECT nextval('ticket')")).scalar_one() == 1
+            # the hub's own tables: every privilege, and what its next migration may do to them
+            tables = connection.execute(text(
+                "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' "
+                "ORDER BY relname")).scalars().all()
+            assert {"alembic_version", "hub_message", "hub_transition"} <= set(tables), tables
+            for table in tables:
+                assert connection.execute(text("SELECT has_table_privilege(:t, 'SELECT, INSERT, UPDATE, DELETE')"),
+                                          {"t": f"public.{table}"}).scalar_one(), table
+                connection.execute(text(f'ALTER TABLE "{table}" ADD COLUMN probe_after_upgrade integer'))
+            for sequence in connection.execute(text(
+                    "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+                    "AND relkind = 'S'")).scalars():
+                connection.execute(text("SELECT nextval(:s)"), {"s": f"public.{sequence}"})
+            connection.execute(text("ALTER TYPE kind ADD VALUE 'dead_letter'"))
+            connection.execute(text("ALTER DOMAIN short_note SET NOT NULL"))
+    finally:
+        own.dispose()
+    # and at start-up the hub migrates its database as its own role
+    upgrade(migrations=HUB_MIGRATIONS, url=hub.env["SWX_X_DATABASE_URL"])
+
+    intruder = create_engine(as_role(database_of(customs), database_of(hub)))
+    try:
+        with pytest.raises(DBAPIError, match="permission denied for database"):
+            intruder.connect().close()
+    finally:
+        intruder.dispose()
+    # run again (at every start), with nothing left to hand over
+    assert create_databases([hub], admin_url=POSTGRES_ADMIN_URL, passwords=passwords) == []

@@ -56,6 +56,6 @@ def test_health_and_metrics(client: TestClient, submit: Callable[..., Any]) -> N
     submit(TG560_JSON, "TH")
     submit(b"UNA:+.? 'garbage", "TH", "application/edifact")
     metrics = client.get("/metrics").text
-    for outcome in ("accepted", "refused"):
-        assert (f'swx_validations_total{{document_type="immigration.passenger-manifest/1.0",outcome="{outcome}",'
+    for outcome, version in (("accepted", "1.0"), ("refused", "1.1")):  # EDIFACT is read as 1.1, garbage too
+        assert (f'swx_validations_total{{document_type="immigration.passenger-manifest/{version}",outcome="{outcome}",'
                 'service="immigration"} 1.0') in metrics

@@ -4,6 +4,7 @@ counted at parse time, and an oversized PAXLST is refused before it is tokenised
 
 import json
 import re
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from services.kernel.findings import (
     rule_warning,
 )
 from services.kernel.registry import REGISTRY
+from services.kernel.safeparse import Limits, UnsafeInput, parse_json
 from services.kernel.validation import validate
 from services.kernel.web.problems import MAX_DETAIL, InvalidDocument, problem
 from services.kernel.web.submissions import refusal
@@ -109,6 +111,36 @@ def test_a_long_array_counts_against_the_value_limit() -> None:
                       media_type="application/json")
 
     assert [f.code for f in report.findings] == ["JSON_TOO_MANY_VALUES"]
+
+
+@pytest.mark.parametrize("item", [b"[]", b"{}", b"[ ]", b'{"":0}'])
+def test_a_flood_of_small_values_is_refused_before_it_is_built(item: bytes) -> None:
+    flood = b"[" + b",".join([item] * (4 * 1024 * 1024 // (len(item) + 1))) + b"]"
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnsafeInput) as caught:
+            parse_json(flood)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert caught.value.finding.code == "JSON_TOO_MANY_VALUES"
+    # copies of the bytes, not a million lists or dicts (tens of bytes each, and a pointer)
+    assert peak < 3 * len(flood), f"parsing {len(flood):,} bytes peaked at {peak:,} bytes"
+
+
+@pytest.mark.parametrize("document", [
+    pytest.param('["a", [], {}, 1]', id="four-items"),
+    pytest.param('{"a,b": "[{,", "c": [ ], "d": { }, "e": "\\\"]"}', id="four-members-with-brackets-in-strings"),
+    pytest.param('[\n  [\n  ],\n  {\n  },\n  {"x": 0}\n]', id="four-values-spread-over-lines"),
+])
+def test_the_value_count_is_exact(document: str) -> None:
+    """Commas and brackets inside strings, empty containers and whitespace are not values."""
+    assert parse_json(document.encode(), Limits(max_json_values=4)) == json.loads(document)
+    with pytest.raises(UnsafeInput) as caught:
+        parse_json(document.encode(), Limits(max_json_values=3))
+    assert caught.value.finding.code == "JSON_TOO_MANY_VALUES"
 
 
 def test_many_invalid_values_are_capped_with_the_exact_count() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.kernel.edifact.paxlst import PaxlstResult, looks_like_edifact, parse_paxlst
-from services.kernel.messages.immigration import PassengerManifest
+from services.kernel.messages.immigration import PassengerManifestV1_1
 
 EXTERNAL = Path(__file__).resolve().parents[2].parent / "shared" / "external" / "paxlst"
 
@@ -59,7 +59,7 @@ def external_paxlst() -> Path:
     return EXTERNAL
 
 
-def route(model: PassengerManifest) -> tuple[str, str, str]:
+def route(model: PassengerManifestV1_1) -> tuple[str, str, str]:
     transport = model.Transport
     return transport.JourneyID, transport.DepartureLocationID, transport.ArrivalLocationID
 
@@ -68,9 +68,9 @@ def located(result: PaxlstResult) -> list[tuple[str, int | None, str | None]]:
     return sorted((i.code, i.segment_number, i.segment_tag) for i in result.issues)
 
 
-def manifest(result: PaxlstResult) -> PassengerManifest:
+def manifest(result: PaxlstResult) -> PassengerManifestV1_1:
     assert result.document is not None, result.issues
-    return PassengerManifest.model_validate(result.document, strict=False)
+    return PassengerManifestV1_1.model_validate(result.document, strict=False)
 
 
 def test_every_shared_sample_is_listed(external_paxlst: Path) -> None:
@@ -96,7 +96,8 @@ def test_multi_leg_sample_reports_the_leg_that_arrives(external_paxlst: Path) ->
     model = manifest(parse_paxlst((external_paxlst / "apisMessage.txt").read_bytes()))
 
     assert route(model) == ("AA124", "ORD", "JFK")
-    assert str(model.Transport.DepartureDateTime) == "2007-02-19 18:40:00+00:00"
+    # 18:40 at Chicago O'Hare in February is Central Standard Time.
+    assert str(model.Transport.DepartureDateTime) == "2007-02-19 18:40:00-06:00"
 
 
 def test_undecodable_byte_is_marked_not_guessed(external_paxlst: Path) -> None:
@@ -174,17 +175,21 @@ def test_d05b_passenger_list_maps_every_field() -> None:
     assert (model.ID, model.ListTypeCode, model.SenderID) == ("TG560-20250301", "745", "THAIAIRWAYS")
     assert model.ReportingPartyName == "THAI AIRWAYS API DESK"
     assert result.document is not None
-    assert result.document["IssueDateTime"] == "2025-03-01T08:30:00Z"
+    # The UNB time is the sender's clock in no named zone: kept as written, without an offset.
+    assert result.document["IssueLocalDateTime"] == "2025-03-01T08:30:00"
+    assert "IssueDateTime" not in result.document
+    # DTM+189/232 are local times at BKK and HAN (both UTC+7).
     assert result.document["Transport"] == {
         "ModeCode": "4",
         "CarrierCode": "TG",
         "JourneyID": "TG560",
         "DepartureLocationID": "BKK",
-        "DepartureDateTime": "2025-03-01T10:05:00Z",
+        "DepartureDateTime": "2025-03-01T10:05:00+07:00",
         "ArrivalLocationID": "HAN",
-        "ArrivalDateTime": "2025-03-01T12:00:00Z",
+        "ArrivalDateTime": "2025-03-01T12:00:00+07:00",
     }
-    assert model.TotalPersonQuantity == 3
+    assert result.document["ItineraryLeg"] == [result.document["Transport"]]
+    assert (model.TotalPersonQuantity, model.PassengerQuantity, model.CrewQuantity) == (3, 3, None)
     nguyen, srisuk, tanaka = result.document["Person"]  # type: ignore[misc]
     assert nguyen == {
         "SequenceNumeric": 1,

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from services.kernel import canonical
+from services.kernel.findings import MAX_FINDINGS
 from services.kernel.messages.customs import CertificateOfOrigin
 from services.kernel.messages.immigration import PassengerManifest
 from services.kernel.messages.port import VesselCall
 from services.kernel.messages.types import Document
 from services.kernel.validation import validate
-from services.nsw import answers
+from services.nsw import answers, person_checks
 from services.nsw.config import WATCHLIST, NSWSettings
 from services.nsw.customs_answers import answer_certificate
 from services.nsw.immigration_answers import answer_manifest
@@ -61,6 +62,68 @@ def test_paxlst_and_xml_manifests_of_tg560_screen_alike(name: str, watchlist: Wa
     flagged = {(d.Surname, d.DecisionCode, d.ReasonCode) for d in response.PersonDecision if d.DecisionCode != "board"}
     assert flagged == {("WONGSAWAT", "no-board", "WATCHLIST_DOCUMENT_MATCH"),
                        ("CHHEANG", "refer", "WATCHLIST_IDENTITY_MATCH")}
+
+
+def test_expired_passport_is_no_board_for_that_person_while_the_flight_boards(watchlist: Watchlist) -> None:
+    manifest = _document("immigration.passenger-manifest/valid/tg560-bkk-han-passengers-one-passport-expired-paxlst"
+                         "-d05b.edi")
+    assert isinstance(manifest, PassengerManifest)
+    response = answer_manifest(manifest, country="VN", watchlist=watchlist, now=NOW, token="T7")
+    decided = {d.Surname: (d.DecisionCode, d.ReasonCode) for d in response.PersonDecision}
+    assert decided.pop("LE") == ("no-board", "DOCUMENT_EXPIRED")
+    assert decided.pop("WONGSAWAT") == ("no-board", "WATCHLIST_DOCUMENT_MATCH")
+    assert decided.pop("CHHEANG") == ("refer", "WATCHLIST_IDENTITY_MATCH")
+    assert set(decided.values()) == {("board", None)}
+    expired = next(d for d in response.PersonDecision if d.Surname == "LE")
+    assert expired.Remarks is not None
+    assert "C3358172 expired on 2026-10-31" in expired.Remarks
+
+
+PERSON_FIXTURES = {name: spec for name, spec in json.loads(
+    (FIXTURES / "immigration.passenger-manifest/invalid/expected.json").read_text()).items() if "subject" in spec}
+
+
+@pytest.mark.parametrize("name", sorted(PERSON_FIXTURES))
+def test_each_person_finding_decides_that_person_by_the_table(name: str) -> None:
+    spec = PERSON_FIXTURES[name]
+    manifest = _document(f"immigration.passenger-manifest/invalid/{name}")
+    assert isinstance(manifest, PassengerManifest)
+    response = answer_manifest(manifest, country="VN", watchlist=Watchlist([]), now=NOW, token="T8")
+    flagged = {(f"/Person/{i}", d.DecisionCode, d.ReasonCode)
+               for i, d in enumerate(response.PersonDecision) if d.DecisionCode != "board"}
+    assert flagged == {(spec["subject"], person_checks.DECISIONS[spec["code"]], spec["code"])}
+
+
+def test_a_watchlist_refer_gives_way_to_an_expired_passport(watchlist: Watchlist) -> None:
+    data = json.loads((FIXTURES / "immigration.passenger-manifest/valid/tg560-bkk-han-passengers.json").read_text())
+    chheang = data["Person"][7]
+    assert chheang["Surname"] == "CHHEANG"
+    chheang["TravelDocument"][0]["ExpiryDate"] = "2026-11-17"
+    chheang["TravelDocument"][0].pop("MRZLine", None)
+    response = answer_manifest(PassengerManifest.model_validate(data, strict=False), country="VN",
+                               watchlist=watchlist, now=NOW, token="T9")
+    decision = response.PersonDecision[7]
+    assert (decision.DecisionCode, decision.ReasonCode) == ("no-board", "DOCUMENT_EXPIRED")
+    assert decision.Remarks is not None
+    assert "WL-2026-0212" in decision.Remarks
+    assert "expired on 2026-11-17" in decision.Remarks
+
+
+def test_every_person_is_decided_however_many_findings_the_manifest_has() -> None:
+    data = json.loads((FIXTURES / "immigration.passenger-manifest/valid/tg560-bkk-han-passengers.json").read_text())
+    template = data["Person"][1]
+    passport = {k: v for k, v in template["TravelDocument"][0].items() if k != "MRZLine"}
+    persons = MAX_FINDINGS * 3
+    data["Person"] = [template | {"SequenceNumeric": n, "TravelDocument": [passport | {"ExpiryDate": "2026-01-31"}]}
+                      for n in range(1, persons + 1)]
+    data["TotalPersonQuantity"] = persons
+    report = validate(json.dumps(data).encode(), media_type="application/json")
+    assert report.valid
+    assert len(report.findings) == MAX_FINDINGS + 1  # the list a sender reads is capped ...
+    assert isinstance(report.document, PassengerManifest)
+    response = answer_manifest(report.document, country="VN", watchlist=Watchlist([]), now=NOW, token="T10")
+    assert {d.DecisionCode for d in response.PersonDecision} == {"no-board"}  # ... the decisions never are
+    assert len(response.PersonDecision) == persons
 
 
 def test_watchlist_matches_ignore_case_and_spacing(watchlist: Watchlist) -> None:

@@ -27,6 +27,8 @@ def test_the_operator_replays_a_failed_handover_and_the_agency_gets_it(
     assert [(h["message_id"], h["state"]) for h in failed["items"]] == [(message.message_id, "FAILED")]
     assert failed["items"][0]["failed_at"] is not None
     assert "404" in failed["items"][0]["last_error"]
+    counted = 'swx_handover_dead_letters_total{service="nsw-vn"} 1.0'
+    assert counted in client.get("/metrics").text
     assert client.get("/handovers", headers={"Authorization": f"Bearer {tokens['VN']}"}).status_code == 403
     assert client.post(replay, headers={"Authorization": f"Bearer {tokens['VN']}"}).status_code == 403
     assert client.post("/inbox/2b0f1d5e-0000-4f5e-9d41-7d2a3c9e6b10/handover/replay",

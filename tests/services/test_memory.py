@@ -1,6 +1,8 @@
 """Hostile documents against real service processes: each is answered with a small problem
-whose findings are capped, and the process's resident memory (VmRSS from /proc) comes back
-near where it was before. Time is bounded only by a generous client timeout."""
+whose findings are capped, the process's resident memory (VmRSS from /proc) comes back near
+where it was before, and its peak while answering (VmHWM, reset before each case through
+/proc/<pid>/clear_refs) stays within a bound: a document refused for its size must be refused
+before it is built. Time is bounded only by a generous client timeout."""
 
 import json
 import re
@@ -23,6 +25,9 @@ PAXLST = FIXTURES / "immigration.passenger-manifest" / "valid" / "8m335-rgn-bkk-
 MB = 1024 * 1024
 RSS_MARGIN = 50 * MB
 """What a process may keep after a hostile request: allocator slack, not the request."""
+PEAK_MARGIN = 80 * MB
+"""What a process may use above its resting size while it answers a hostile request of at
+most 5 MB: the body, its text, bounded findings; not millions of parsed values."""
 MAX_ANSWER = 256 * 1024
 """A refusal lists at most MAX_FINDINGS findings of bounded text: far below this."""
 
@@ -44,11 +49,17 @@ def paxlst_of(segments: int) -> bytes:
     return head + person * (segments // person.count(b"'")) + b"CNT+42:6'UNT+86+8M3351120'UNE+1+1'UNZ+1+000000335'"
 
 
-def rss(pid: int) -> int:
+def memory(pid: int, field: str = "VmRSS") -> int:
+    """``VmRSS`` (resident now) or ``VmHWM`` (the resident peak) of a process, in bytes."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024
-    raise AssertionError(f"no VmRSS for {pid}")
+    raise AssertionError(f"no {field} for {pid}")
+
+
+def reset_peak(pid: int) -> None:
+    """Bring VmHWM, otherwise the peak of the process's whole life, down to its RSS now."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +83,13 @@ def warmed_baseline(net: LocalNetwork, service: str, path: str, media_type: str,
         send(net, service, path, body, media_type)
     pid = net.pid(service)
     assert pid is not None
-    return rss(pid)
+    return memory(pid)
+
+
+def flood(item: bytes) -> bytes:
+    """A 5 MB array of ``item``: millions of values in a body the size limit lets in."""
+    count = (5 * MB - 2) // (len(item) + 1)
+    return b"[" + b",".join([item] * count) + b"]"
 
 
 CASES = {
@@ -87,6 +104,8 @@ CASES = {
     "envelope-with-many-unknown-keys": ("hub", "/messages", "application/json",
                                         lambda: json.dumps({f"k{i}": 0 for i in range(95_000)}).encode(),
                                         b'{"k0": 0}'),
+    "array-of-empty-arrays": ("customs", "/declarations", "application/json", lambda: flood(b"[]"), b"[[]]"),
+    "array-of-empty-objects": ("hub", "/messages", "application/json", lambda: flood(b"{}"), b"[{}]"),
 }
 
 
@@ -96,6 +115,9 @@ def test_a_hostile_document_gets_a_small_answer_and_memory_returns(services: Loc
     baseline = warmed_baseline(services, service, path, media_type, small)
     body = hostile()
     assert len(body) <= 5 * MB
+    pid = services.pid(service)
+    assert pid is not None
+    reset_peak(pid)
 
     answer = send(services, service, path, body, media_type)
 
@@ -106,8 +128,8 @@ def test_a_hostile_document_gets_a_small_answer_and_memory_returns(services: Loc
     assert 1 <= len(errors) <= MAX_FINDINGS + 1
     if len(errors) == MAX_FINDINGS + 1:
         assert errors[-1]["code"] == TRUNCATED
+    peak = memory(pid, "VmHWM")
     del body, answer
-    pid = services.pid(service)
-    assert pid is not None
-    after = rss(pid)
+    after = memory(pid)
     assert after - baseline < RSS_MARGIN, f"{case}: RSS {baseline / MB:.0f} MB before, {after / MB:.0f} MB after"
+    assert peak - baseline < PEAK_MARGIN, f"{case}: RSS {baseline / MB:.0f} MB before, peak {peak / MB:.0f} MB"

@@ -1,17 +1,23 @@
-"""Each credential has a token bucket on the routes that take documents in: past its burst
-it gets 429 problem+json with Retry-After, counted in /metrics, while other credentials
-and other routes go on."""
+"""Each identity has a token bucket on the routes that take documents in: past its burst
+it gets 429 problem+json with Retry-After, counted in /metrics, while other identities and
+other routes go on. Tokens the network does not know share one bucket: a flood of them is
+limited, and cannot push anyone else's bucket out."""
 
+import asyncio
 import importlib
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry, Counter
+from starlette.types import Message, Receive, Scope, Send
 
 from services.kernel.network import create_development_network, load_network
-from services.kernel.web.ratelimit import TokenBuckets
+from services.kernel.web.ratelimit import UNKNOWN, RateLimitMiddleware, TokenBuckets
 
 LIMITED = {
     "customs": [("POST", "/declarations"), ("POST", "/certificates-of-origin")],
@@ -116,9 +122,55 @@ def test_a_bucket_refills_at_its_rate() -> None:
     assert buckets.take("b") == 0.0  # another credential has its own bucket
 
 
-def test_buckets_are_bounded_in_number() -> None:
-    buckets = TokenBuckets(rate=1.0, burst=1, clock=lambda: 0.0, max_credentials=100)
-    for i in range(1_000):
-        buckets.take(f"credential-{i}")
+def test_tokens_the_network_does_not_know_share_one_limited_bucket(start: Callable[..., TestClient],
+                                                                   tokens: dict[str, str]) -> None:
+    client = start("customs", rate_limit_per_second=0.01, rate_limit_burst=3)
 
-    assert len(buckets._buckets) == 100
+    statuses = [post(client, "/declarations", secrets.token_urlsafe(24)).status_code for _ in range(6)]
+
+    assert statuses == [401, 401, 401, 429, 429, 429]
+    assert "tokens this network does not know" in post(client, "/declarations", "made-up").json()["detail"]
+    assert post(client, "/declarations", tokens["TH"]).status_code == 422  # a known country is not held back
+
+
+async def _no_content(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_a_flood_of_made_up_tokens_cannot_refill_a_country_by_pushing_its_bucket_out(tmp_path: Path) -> None:
+    """Buckets were once kept per token hash, 10,000 at most: as many cheap requests with
+    random tokens dropped an abuser's empty bucket, and it started again full."""
+    network = create_development_network(tmp_path / "network.json")
+    token = load_network(tmp_path / "network.json").participants["TH"].token
+    buckets = TokenBuckets(rate=0.001, burst=1)
+    refused = Counter("refused", "refused", ["service", "method", "route"], registry=CollectorRegistry())
+    limited = RateLimitMiddleware(_no_content, buckets=buckets, routes=[("POST", "/declarations")],
+                                  refused=refused, service="customs")
+    app = SimpleNamespace(state=SimpleNamespace(network=network))
+
+    async def status(bearer: str) -> int:
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        scope = {"type": "http", "method": "POST", "path": "/declarations", "app": app,
+                 "headers": [(b"authorization", f"Bearer {bearer}".encode())]}
+        await limited(scope, receive, send)
+        return int(sent[0]["status"])
+
+    async def flood() -> tuple[int, int, list[int]]:
+        first, second = await status(token), await status(token)
+        garbage = [await status(f"made-up-{i}") for i in range(12_000)]
+        return first, second, garbage
+
+    first, second, garbage = asyncio.run(flood())
+
+    assert (first, second) == (204, 429)
+    assert asyncio.run(status(token)) == 429
+    assert garbage.count(204) == 1  # the shared bucket's one token, then 429 for the rest
+    assert set(buckets.keys()) == {"TH", UNKNOWN}

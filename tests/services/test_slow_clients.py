@@ -1,6 +1,7 @@
 """A component's server bounds slow and excess clients (``services.kernel.web.server``): a
-request's headers have a deadline, and beyond the concurrency limit a request gets a 503
-problem with Retry-After. Real processes (the hub, as the launcher starts it), raw sockets."""
+request's headers have a deadline and so has its body, beyond the concurrency limit a request
+gets a 503 problem with Retry-After, and beyond the connection cap a connection is closed
+before it is heard. Real processes (the hub, as the launcher starts it), raw sockets."""
 
 import json
 import select
@@ -11,10 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from services.cli.launcher import LocalNetwork, free_base_port
+from services.kernel.web.server import HttpServerSettings
 
 HEADER_TIMEOUT = 2.0
+BODY_TIMEOUT = 2.0
 PATIENCE = 30.0
 """How long a test waits for the server to close a connection before calling it held open."""
 PARTIAL_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
@@ -28,10 +32,10 @@ def serve_hub(folder: Path, **settings: str) -> LocalNetwork:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
-    """The hub with a 2 s header deadline and a long keep-alive, so that only the deadline
-    can close a connection in these tests."""
-    net = serve_hub(tmp_path_factory.mktemp("slow"), header_timeout=str(HEADER_TIMEOUT), keep_alive_timeout="120",
-                    limit_concurrency="200")
+    """The hub with 2 s header and body deadlines and a long keep-alive, so that only the
+    deadlines can close a connection in these tests."""
+    net = serve_hub(tmp_path_factory.mktemp("slow"), header_timeout=str(HEADER_TIMEOUT),
+                    body_timeout=str(BODY_TIMEOUT), keep_alive_timeout="120", limit_concurrency="200")
     try:
         yield net
     finally:
@@ -108,6 +112,76 @@ def test_the_next_request_on_a_kept_alive_connection_has_the_same_deadline(hub: 
         assert read_response(sock).startswith(b"HTTP/1.1 200 ")
         sock.sendall(PARTIAL_REQUEST)  # the connection is kept alive; the next request stalls
         assert read_until_closed(sock).startswith(b"HTTP/1.1 408 ")
+
+
+def drip_until_answered(sock: socket.socket, *, every: float) -> None:
+    """Send a byte every ``every`` seconds until the server answers or closes."""
+    started = time.monotonic()
+    while not select.select([sock], [], [], every)[0]:
+        if time.monotonic() - started > PATIENCE:
+            raise AssertionError(f"the server let a client drip for {PATIENCE:g} s")
+        sock.sendall(b" ")
+
+
+def test_a_client_dripping_its_body_is_answered_408_while_others_are_served(hub: LocalNetwork) -> None:
+    """The headers are prompt and each byte of the body arrives well within the deadline;
+    the body as a whole does not. The hub waits on it (a known sender, a document route)."""
+    head = (f"POST /messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {hub.token('TH')}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{").encode()
+    drippers = [connect(hub) for _ in range(8)]
+    try:
+        for sock in drippers:
+            sock.sendall(head)
+        assert httpx.get(f"{hub.url('hub')}/healthz", timeout=PATIENCE).status_code == 200
+        for sock in drippers:
+            drip_until_answered(sock, every=BODY_TIMEOUT / 4)
+        answers = [read_until_closed(sock) for sock in drippers]
+    finally:
+        for sock in drippers:
+            sock.close()
+    for answer in answers:
+        head_of_answer, _, body = answer.partition(b"\r\n\r\n")
+        assert head_of_answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert b"content-type: application/problem+json" in head_of_answer.lower()
+        problem = json.loads(body)
+        assert (problem["status"], problem["title"]) == (408, "Request timeout")
+        assert "body" in problem["detail"]
+
+
+def test_connections_past_the_cap_are_closed_at_once_and_logged_once(
+        tmp_path: Path, eventually: Callable[..., None]) -> None:
+    net = serve_hub(tmp_path, limit_concurrency="2", max_connections="4", header_timeout="120")
+    held = [socket.create_connection(("127.0.0.1", net.component("hub").port), timeout=PATIENCE) for _ in range(4)]
+    try:
+        refused = [socket.create_connection(("127.0.0.1", net.component("hub").port), timeout=PATIENCE)
+                   for _ in range(3)]
+        closed = [read_until_closed(sock) for sock in refused]  # header deadline 120 s: only the cap closes them
+        for sock in refused:
+            sock.close()
+        held[0].sendall(PARTIAL_REQUEST + b"\r\n")
+        heard = read_response(held[0])  # past the concurrency limit: heard, and told 503
+        for sock in held:
+            sock.close()
+        held.clear()
+        eventually(lambda: httpx.get(f"{net.url('hub')}/healthz", timeout=PATIENCE).status_code == 200,
+                   timeout=PATIENCE, what="the hub to answer again once the connections closed")
+        log = net.log_file("hub").read_text(encoding="utf-8", errors="replace")
+    finally:
+        for sock in held:
+            sock.close()
+        net.stop()
+    assert closed == [b"", b"", b""]
+    assert heard.startswith(b"HTTP/1.1 503 ")
+    assert log.count("http.connections_refused") == 1, log[-2000:]
+
+
+def test_the_connection_cap_must_be_above_the_concurrency_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWX_HTTP_LIMIT_CONCURRENCY", "600")
+    monkeypatch.setenv("SWX_HTTP_MAX_CONNECTIONS", "600")
+    with pytest.raises(ValidationError, match="SWX_HTTP_MAX_CONNECTIONS"):
+        HttpServerSettings()
+    monkeypatch.setenv("SWX_HTTP_MAX_CONNECTIONS", "601")
+    assert HttpServerSettings().max_connections == 601
 
 
 def test_beyond_the_concurrency_limit_a_request_gets_a_503_problem_with_retry_after(

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from services.kernel.edifact.segments import IssueLog, Segment
-from services.kernel.edifact.values import code, iso_datetime, parse_date
+from services.kernel.edifact.values import code, iso_local, local_datetime, parse_date
 
 
 class Envelope:
@@ -21,6 +21,7 @@ class Envelope:
         self.unb: Segment | None = None
         self.unh: Segment | None = None
         self.unt: Segment | None = None
+        # The UNB preparation time: the sender's clock, in a zone the interchange does not name.
         self.issued: str | None = None
         # Two-digit birth years are placed relative to when the message was sent.
         self.reference = dt.datetime.now(dt.UTC).date()
@@ -60,7 +61,7 @@ class Envelope:
                 at=segment,
             )
             return
-        self.issued = iso_datetime(day, clock)
+        self.issued = iso_local(local_datetime(day, clock))
         self.reference = day
 
     def _unh(self, segment: Segment) -> None:

@@ -5,10 +5,14 @@ JSON shape (or None when the message is unusable) and the issues found, each poi
 segment number (UNB = 1) and tag. Schema and business rules are the validation engine's.
 
 Reading is lenient where real carrier files are untidy and strict where data could be lost:
-wrong UNT and CNT counts, odd separators, line breaks and stray bytes are warnings; a
-truncated interchange, a second message, a person without a name or a list type the model
-cannot hold are errors. A value that does not fit the model is left out with a warning, so
-the document handed on is always one the model accepts.
+wrong UNT and CNT counts, odd separators, line breaks, stray bytes and a trailer after UNZ
+are warnings; a truncated interchange, a second message, a person without a name or a list
+type the model cannot hold are errors. A value that does not fit the model is left out with
+a warning, so the document handed on is always one the model accepts; a segment the model
+has no place for is reported once per kind (``PAXLST_SEGMENT_IGNORED``).
+
+The manifest written is version 1.1: every leg (``ItineraryLeg``), local times with their
+place's UTC offset, references, both counts and each person's baggage.
 """
 
 from __future__ import annotations
@@ -31,15 +35,17 @@ from services.kernel.edifact.segments import (
     syntax_issue,
 )
 from services.kernel.edifact.transport import Itinerary
-from services.kernel.edifact.values import EXPECTED, code, fits, name, sanitise_identifier
-from services.kernel.messages.immigration import PassengerManifest
+from services.kernel.edifact.values import EXPECTED, code, fits, name, reference, sanitise_identifier
+from services.kernel.messages.immigration import CommunicationType, PassengerManifestV1_1
 
 __all__ = ["PaxlstResult", "SegmentIssue", "looks_like_edifact", "parse_paxlst"]
 
 logger = logging.getLogger(__name__)
 
 LIST_TYPES = {"745": "passenger list", "250": "crew list", "336": "master crew list"}
-_PERSON_TAGS = frozenset({"ATT", "DTM", "LOC", "NAT", "RFF", "DOC"})
+_PERSON_TAGS = frozenset({"ATT", "DTM", "LOC", "NAT", "RFF", "DOC", "MEA", "FTX"})
+# Service segments of the functional group: they carry nothing the manifest holds.
+_READ_PAST = frozenset({"UNG", "UNE"})
 _COUNT_NAMES = {"42": "passenger count", "41": "crew count"}
 # US APIS puts message-function codes (C, CP, CLOB ...) where the guides have a document
 # number; such a code says nothing about which manifest this is, so the UNH reference wins.
@@ -109,6 +115,9 @@ class _ManifestReader:
         self._persons: list[PersonGroup] = []
         self._person: PersonGroup | None = None
         self._counts: dict[str, Segment] = {}
+        self._references: list[dict[str, object]] = []
+        self._contacts: list[dict[str, object]] = []
+        self._after_reporting_party = False
 
     def read(self, segments: list[Segment]) -> dict[str, object] | None:
         envelope = self._envelope
@@ -120,6 +129,8 @@ class _ManifestReader:
             "LOC": self._itinerary.loc,
             "DTM": lambda segment: self._itinerary.dtm(segment, reference=envelope.reference),
             "CNT": self._cnt_segment,
+            "RFF": self._rff_segment,
+            "COM": self._com_segment,
         }
         for segment in segments:
             if envelope.stopped:
@@ -128,6 +139,8 @@ class _ManifestReader:
                 self._person.add(segment)
             elif (handler := handlers.get(segment.tag)) is not None:
                 handler(segment)
+            elif segment.tag not in _READ_PAST:
+                self._log.ignore(segment, segment.tag, "a segment PAXLST readers here do not know")
         return None if envelope.stopped else self._finish(segments[-1] if segments else None)
 
     def _bgm_segment(self, segment: Segment) -> None:
@@ -145,6 +158,7 @@ class _ManifestReader:
     def _nad_segment(self, segment: Segment) -> None:
         role = segment.value(0)
         self._person = None
+        self._after_reporting_party = role == "MS"
         if role == "MS":
             self._reporting_party = name(segment.components(3))
         elif role in PERSON_ROLES:
@@ -152,16 +166,45 @@ class _ManifestReader:
                 segment, sequence=len(self._persons) + 1, log=self._log, reference=self._envelope.reference
             )
             self._persons.append(self._person)
+        else:
+            self._log.ignore(segment, f"NAD+{role}", "a party that is neither the reporting party (MS) nor a "
+                             f"person ({', '.join(sorted(PERSON_ROLES))})")
+
+    def _rff_segment(self, segment: Segment) -> None:
+        self._person = None
+        if (found := reference(segment, self._log)) is not None:
+            self._references.append(found)
+
+    def _com_segment(self, segment: Segment) -> None:
+        if not self._after_reporting_party:
+            self._log.ignore(segment, "COM", "contact numbers of no reporting party (NAD+MS)")
+            return
+        for element in segment.elements:
+            number, kind = (element + ("", ""))[:2]
+            entry: dict[str, object] = {"ID": number, "TypeCode": code(kind)}
+            if number and fits(CommunicationType, "ID", number) and fits(CommunicationType, "TypeCode", code(kind)):
+                self._contacts.append(entry)
+            elif number or kind:
+                self._log.warn("PAXLST_BAD_VALUE", f"{segment} gives the contact {number!r} of kind {kind!r}; "
+                               "expected a number or address with a two-letter kind (TE, FX, EM). Left out.",
+                               at=segment)
 
     def _tdt_segment(self, segment: Segment) -> None:
         self._person = None
+        self._after_reporting_party = False
         self._itinerary.tdt(segment)
 
     def _cnt_segment(self, segment: Segment) -> None:
         self._person = None
         qualifier = segment.value(0, 0)
-        if qualifier in _COUNT_NAMES:
-            self._counts.setdefault(qualifier, segment)
+        if qualifier not in _COUNT_NAMES:
+            self._log.ignore(segment, f"CNT+{qualifier}", "a control total other than the passenger (42) "
+                             "or crew (41) count")
+        elif qualifier in self._counts:
+            self._log.warn("PAXLST_BAD_VALUE", f"{segment} gives a second CNT+{qualifier}; the first, "
+                           f"{self._counts[qualifier]}, is kept.", at=segment)
+        else:
+            self._counts[qualifier] = segment
 
     def _finish(self, last: Segment | None) -> dict[str, object] | None:
         self._envelope.check_complete(last=last)
@@ -171,7 +214,7 @@ class _ManifestReader:
                 "The message has no BGM segment; expected BGM+745 (passengers) or BGM+250 (crew).",
                 at=last,
             )
-        transport = self._itinerary.to_json(at=self._bgm or last)
+        transport, legs = self._itinerary.to_json(at=self._bgm or last)
         if not self._persons:
             self._log.error(
                 "PAXLST_MISSING_SEGMENT",
@@ -181,20 +224,31 @@ class _ManifestReader:
         persons = [person.to_json() for person in self._persons]
         total = self._total(len(persons))
         manifest_id = self._manifest_id()
+        self._log.flush_ignored()
         if self._log.has_errors or self._bgm is None or transport is None or manifest_id is None:
             return None
         document: dict[str, object] = {
-            "document_type": PassengerManifest.model_fields["document_type"].default,
+            "document_type": PassengerManifestV1_1.model_fields["document_type"].default,
             "ID": manifest_id,
             "ListTypeCode": code(self._bgm.value(0, 0)),
-            "IssueDateTime": self._envelope.issued,
             "SenderID": self._fitting_name("SenderID", self._envelope.sender),
             "ReportingPartyName": self._fitting_name("ReportingPartyName", self._reporting_party),
             "Transport": transport,
             "TotalPersonQuantity": total,
             "Person": persons,
+            "IssueLocalDateTime": self._envelope.issued,
+            "Reference": self._references or None,
+            "ReportingPartyContact": self._contacts or None,
+            "ItineraryLeg": legs or None,
+            "PassengerQuantity": self._count("42"),
+            "CrewQuantity": self._count("41"),
         }
         return {key: value for key, value in document.items() if value is not None}
+
+    def _count(self, qualifier: str) -> int | None:
+        segment = self._counts.get(qualifier)
+        declared = segment.value(0, 1) if segment is not None else ""
+        return int(declared) if declared.isascii() and declared.isdigit() and len(declared) <= 9 else None
 
     def _manifest_id(self) -> str | None:
         candidates = []
@@ -249,7 +303,7 @@ class _ManifestReader:
         return total
 
     def _fitting_name(self, field: str, value: str) -> str | None:
-        if value and not fits(PassengerManifest, field, value):
+        if value and not fits(PassengerManifestV1_1, field, value):
             self._log.warn("PAXLST_BAD_VALUE", f"{field} {value!r}: expected {EXPECTED[field]}. Left out.")
             return None
         return value or None

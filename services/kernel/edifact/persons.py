@@ -1,4 +1,4 @@
-"""One PAXLST person group (NAD, ATT, DTM, LOC, NAT, RFF, then DOC groups) as a manifest Person."""
+"""One PAXLST person group (NAD, ATT, DTM, MEA, FTX, LOC, NAT, RFF, then DOC groups) as a manifest Person."""
 
 from __future__ import annotations
 
@@ -6,22 +6,23 @@ import datetime as dt
 
 from pydantic import BaseModel
 
+from services.kernel.edifact.baggage import BaggageGroup
 from services.kernel.edifact.segments import IssueLog, Segment
-from services.kernel.edifact.values import EXPECTED, code, fits, iso_date, name, read_dtm
-from services.kernel.messages.immigration import PersonType, TravelDocumentType
+from services.kernel.edifact.values import EXPECTED, code, fits, iso_date, name, read_dtm, reference
+from services.kernel.messages.immigration import PersonV1_1Type, TravelDocumentType
 
 PERSON_ROLES = frozenset({"FL", "FM", "DDU", "DDT", "COT", "ZZZ"})
 """NAD qualifiers that open a person group: passenger, crew, in transit, crew in transit."""
 
 _GENDERS = frozenset({"M", "F", "X", "U"})
 
-# LOC+22 (place of first arrival, where the person is cleared) has no field in the model
-# and is not the port of embarkation, so it is read past rather than mislabelled.
 _PERSON_LOCATIONS = {
+    "22": "FirstArrivalLocationID",  # where the person is cleared, not the port of embarkation
     "178": "EmbarkationLocationID",
     "179": "DisembarkationLocationID",
     "174": "ResidenceCountryCode",
 }
+_RFF_FIELDS = {"AVF": "ReservationID", "SEA": "SeatID"}
 
 
 class PersonGroup:
@@ -37,6 +38,8 @@ class PersonGroup:
         # out, so its expiry and issuer are not pinned on the previous document.
         self._document: dict[str, object] | None = None
         self._seen_document = False
+        self._references: list[dict[str, object]] = []
+        self._baggage = BaggageGroup(log)
         parts = nad.components(3)
         self._set("Surname", name(parts[:1]), segment=nad)
         self._set("GivenNames", name(parts[1:]), segment=nad)
@@ -49,6 +52,8 @@ class PersonGroup:
             "NAT": self._nat,
             "RFF": self._rff,
             "DOC": self._doc,
+            "MEA": self._baggage.mea,
+            "FTX": self._baggage.ftx,
         }.get(segment.tag)
         if handler is not None:
             handler(segment)
@@ -65,10 +70,15 @@ class PersonGroup:
         person = dict(self._fields)
         if self._documents:
             person["TravelDocument"] = self._documents
-        return {key: person[key] for key in PersonType.model_fields if key in person}
+        if self._references:
+            person["Reference"] = self._references
+        if (baggage := self._baggage.to_json()) is not None:
+            person["Baggage"] = baggage
+        return {key: person[key] for key in PersonV1_1Type.model_fields if key in person}
 
     def _att(self, segment: Segment) -> None:
         if segment.value(0) != "2":
+            self._log.ignore(segment, f"ATT+{segment.value(0)}", "a person's attribute other than sex (ATT+2)")
             return
         gender = code(segment.value(2))
         if gender and gender not in _GENDERS:
@@ -90,6 +100,9 @@ class PersonGroup:
             read = read_dtm(segment, birth=False, reference=self._reference, log=self._log)
             if read is not None:
                 self._set("ExpiryDate", iso_date(read[0]), segment=segment, target=self._document)
+        elif qualifier != "36":
+            self._log.ignore(segment, f"DTM+{qualifier}", "a person's date other than birth (329) or a "
+                             "document's expiry (36)")
 
     def _loc(self, segment: Segment) -> None:
         qualifier, place = segment.value(0), segment.value(1)
@@ -98,18 +111,27 @@ class PersonGroup:
         elif qualifier == "180":
             # The birthplace is usually free text in the location-name component (:::name).
             self._set("BirthPlaceName", name([segment.value(1, 3) or place]), segment=segment)
-        elif qualifier == "91" and self._open_document(segment) and self._document is not None:
-            # An empty LOC+91+ only says the issuer is not known.
-            self._set("IssuerCountryCode", code(place), segment=segment, target=self._document)
+        elif qualifier == "91":
+            if self._open_document(segment) and self._document is not None:
+                # An empty LOC+91+ only says the issuer is not known.
+                self._set("IssuerCountryCode", code(place), segment=segment, target=self._document)
+        else:
+            self._log.ignore(segment, f"LOC+{qualifier}", "a person's place other than first arrival (22), "
+                             "residence (174), embarkation (178), disembarkation (179), birth (180) or a "
+                             "document's issuer (91)")
 
     def _nat(self, segment: Segment) -> None:
         if segment.value(0) == "2":
             self._set("NationalityCode", code(segment.value(1)), segment=segment)
+        else:
+            self._log.ignore(segment, f"NAT+{segment.value(0)}", "a nationality other than the current one (NAT+2)")
 
     def _rff(self, segment: Segment) -> None:
-        field = {"AVF": "ReservationID", "SEA": "SeatID"}.get(segment.value(0, 0))
+        field = _RFF_FIELDS.get(segment.value(0, 0))
         if field is not None:
             self._set(field, code(segment.value(0, 1)), segment=segment)
+        elif (found := reference(segment, self._log)) is not None:
+            self._references.append(found)
 
     def _doc(self, segment: Segment) -> None:
         self._seen_document = True
@@ -150,7 +172,7 @@ class PersonGroup:
         if not value:
             return
         into = self._fields if target is None else target
-        model: type[BaseModel] = PersonType if target is None else TravelDocumentType
+        model: type[BaseModel] = PersonV1_1Type if target is None else TravelDocumentType
         if field in into:
             self._log.warn(
                 "PAXLST_BAD_VALUE",

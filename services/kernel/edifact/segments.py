@@ -75,6 +75,22 @@ class IssueLog:
 
     def __init__(self) -> None:
         self.issues: list[SegmentIssue] = []
+        # Segments the model has no place for, by kind: (first one, how many, what they are).
+        self._ignored: dict[str, tuple[Segment, int, str]] = {}
+
+    def ignore(self, segment: Segment, kind: str, what: str) -> None:
+        """Note a segment that is read past; ``flush_ignored`` reports each kind once, so a
+        list of 5,000 persons with the same unread segment gives one warning, not 5,000."""
+        first, count, _ = self._ignored.get(kind, (segment, 0, what))
+        self._ignored[kind] = (first, count + 1, what)
+
+    def flush_ignored(self) -> None:
+        for kind, (first, count, what) in self._ignored.items():
+            more = f" and {count - 1:,} more {kind} segment{'s' if count > 2 else ''}" if count > 1 else ""
+            self.warn("PAXLST_SEGMENT_IGNORED",
+                      f"{first} ({kind}){more}: {what}; the manifest has no place for it, so it is not kept.",
+                      at=first)
+        self._ignored.clear()
 
     def warn(self, code: str, message: str, *, at: Segment | None = None) -> None:
         self._add(code, WARNING, message, at)
@@ -105,6 +121,7 @@ def read_interchange(data: bytes, log: IssueLog) -> list[Segment]:
     if len(data) > MAX_BYTES:
         raise _too_large(f"The interchange is {len(data):,} bytes; at most {MAX_BYTES:,} bytes are accepted.")
     characters, body = _split_service_string_advice(_decode(data.removeprefix(_BOM)))
+    body, trailer = _cut_after_unz(body, characters)
     body = _strip_trailing_layout(body, characters)
     segments: list[Segment] = []
     tokens = Tokenizer().get_tokens(body, characters)
@@ -118,6 +135,15 @@ def read_interchange(data: bytes, log: IssueLog) -> list[Segment]:
     except EDISyntaxError as exc:
         number = len(segments) + 1
         raise EdifactError(syntax_issue(f"Segment {number}: {exc}.", number=number)) from exc
+    if trailer:
+        shown = " ".join(trailer.split())
+        log.warn(
+            "EDIFACT_TRAILING_DATA",
+            f"{len(trailer):,} characters follow the UNZ interchange trailer ({shown[:40]!r}"
+            f"{'...' if len(shown) > 40 else ''}): a carrier's or network's trailer, not part of the "
+            "interchange. They were not read.",
+            at=segments[-1] if segments else None,
+        )
     return segments
 
 
@@ -159,6 +185,33 @@ def _split_service_string_advice(text: str) -> tuple[Characters, str]:
             )
         )
     return characters, text[9:].lstrip()
+
+
+def _cut_after_unz(body: str, characters: Characters) -> tuple[str, str]:
+    """The interchange up to the end of its UNZ segment, and what follows it when that is more
+    than line breaks. A truncated UNZ (no terminator) is left for ``_strip_trailing_layout``."""
+    terminator, separator = characters.segment_terminator, characters.data_separator
+    release = characters.escape_character if characters.escape_character.strip() else ""
+    start = re.compile(re.escape(terminator) + r"\s*UNZ" + re.escape(separator))
+    for found in start.finditer(body):
+        if _released(body, found.start(), release):
+            continue
+        end = found.end()
+        while (end := body.find(terminator, end)) != -1 and _released(body, end, release):
+            end += 1
+        if end == -1:
+            break
+        rest = body[end + 1:]
+        return (body[: end + 1], rest) if rest.strip() else (body, "")
+    return body, ""
+
+
+def _released(text: str, index: int, release: str) -> bool:
+    """True when the character at ``index`` is escaped by an odd number of release characters."""
+    if not release:
+        return False
+    head = text[:index]
+    return (len(head) - len(head.rstrip(release))) % 2 == 1
 
 
 def _strip_trailing_layout(body: str, characters: Characters) -> str:

@@ -14,6 +14,7 @@ from functools import cache
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from services.kernel.edifact.segments import IssueLog, Segment
+from services.kernel.messages.immigration import ReferenceType
 
 # DTM format codes (UN/EDIFACT 2379) PAXLST senders use, with the digits each carries.
 _FORMATS = {"101": "YYMMDD", "102": "CCYYMMDD", "201": "YYMMDDHHMM", "203": "CCYYMMDDHHMM"}
@@ -38,6 +39,10 @@ EXPECTED = {
     "BirthPlaceName": "a place name of at most 256 characters",
     "SenderID": "a sender identification of at most 256 characters",
     "ReportingPartyName": "a name of at most 256 characters",
+    "FirstArrivalLocationID": "an IATA airport code (IAD) or a UN/LOCODE (USIAD)",
+    "Reference": "a reference of 1 to 70 letters, digits, '/', '.', '_' or '-' (e.g. RFF+TN:AJYTR1070219)",
+    "TagID": "a bag tag number of 1 to 17 letters and digits (e.g. 0217123456 or TG123456)",
+    "GrossMassMeasure": "a weight unit code (KGM or LBR) and a whole or decimal number (MEA+WT++KGM:23)",
 }
 
 
@@ -55,6 +60,22 @@ def fits(model: type[BaseModel], field: str, value: object) -> bool:
     return True
 
 
+def reference(segment: Segment, log: IssueLog) -> dict[str, object] | None:
+    """An RFF segment as a ``ReferenceType``: qualifier, reference and revision (C506 1153,
+    1154, 1060); None, with a warning, when it does not fit."""
+    qualifier, number, revision = code(segment.value(0, 0)), code(segment.value(0, 1)), code(segment.value(0, 4))
+    found: dict[str, object] = {"TypeCode": qualifier, "ID": number}
+    if revision:
+        found["RevisionID"] = revision
+    if not (fits(ReferenceType, "TypeCode", qualifier) and fits(ReferenceType, "ID", number)
+            and (not revision or fits(ReferenceType, "RevisionID", revision))):
+        log.warn("PAXLST_BAD_VALUE", f"{segment} (RFF+{qualifier}) gives the reference {number!r}"
+                 f"{f' revision {revision!r}' if revision else ''}; expected {EXPECTED['Reference']}. Left out.",
+                 at=segment)
+        return None
+    return found
+
+
 def code(value: str) -> str:
     """A code as the model writes codes: upper case, no blanks."""
     return "".join(value.split()).upper()
@@ -69,10 +90,14 @@ def iso_date(day: dt.date) -> str:
     return day.isoformat()
 
 
-def iso_datetime(day: dt.date, time: dt.time | None) -> str:
-    # PAXLST carries no UTC offset; the model demands one, and the interface fixes "Z".
-    hour, minute = (time.hour, time.minute) if time else (0, 0)
-    return f"{day.isoformat()}T{hour:02d}:{minute:02d}:00Z"
+def local_datetime(day: dt.date, time: dt.time | None) -> dt.datetime:
+    """The wall-clock time a DTM gives, without offset: PAXLST times are local at their place
+    (``zones`` gives them its offset); a date without a time is taken as midnight."""
+    return dt.datetime.combine(day, time or dt.time())
+
+
+def iso_local(moment: dt.datetime) -> str:
+    return moment.replace(tzinfo=None, second=0, microsecond=0).isoformat(timespec="seconds")
 
 
 def read_dtm(

@@ -23,6 +23,20 @@ RULE_CODES: dict[str, str] = {
     "CO_DECLARATION_MISMATCH": "The certificate's MRN, exporter or countries differ from its declaration's.",
     "CO_COUNTRY_ORIGIN": "The certificate is not issued in the exporting country.",
     "CO_PREFERENCE_SCOPE": "The countries are outside the agreement of the form (D: ASEAN; AJ: Japan-ASEAN).",
+    "CO_FOB_VALUE_RVC": "Box 9 gives an FOB value without an RVC criterion, or none where RVC is applied (1.1).",
+    "CO_REPLACEMENT_REFERENCE": "A replacement names no replaced reference, or an original or itself (1.1).",
+    "CO_RETROACTIVE_ISSUE": "Issued over 3 days after shipment without the 'Issued Retroactively' tick, "
+    "ticked without being late, or over a year after shipment (1.1).",
+    "CO_CERTIFICATION_DATE": "Box 12 certifies before the exporter's box 11 declaration, or not on the issue "
+    "date (1.1).",
+    "CO_EXPORTER_DECLARATION_MISMATCH": "Box 11's importing or production country differs from the "
+    "certificate's (1.1).",
+    "CO_FEEDBACK_REASON": "Box 4 says preferential treatment not given without a reason (1.1).",
+    "CO_THIRD_COUNTRY_INVOICING": "The third-country invoicing tick and the invoicing party disagree (1.1).",
+    "CO_BACK_TO_BACK": "The back-to-back tick and the original certificate disagree, or the original is not "
+    "from another ASEAN member (1.1).",
+    "CO_PARTIAL_CUMULATION": "A PC x% criterion without the tick, outside 20-39 %, on Form AJ, or the tick "
+    "without one (1.1).",
     # Persons and travel documents
     "DOCUMENT_EXPIRED": "A travel or identity document expires before the travel date.",
     "BIRTH_DATE_AFTER_TRAVEL": "A person's birth date is after the travel date.",
@@ -35,6 +49,11 @@ RULE_CODES: dict[str, str] = {
     "IMO_CHECK_DIGIT": "An IMO ship number has a wrong check digit.",
     "CREW_COUNT_MISMATCH": "FAL 1 number of crew differs from the FAL 5 crew list.",
     "PASSENGER_COUNT_MISMATCH": "FAL 1 number of passengers differs from the FAL 6 passenger list.",
+    "ESTIMATED_TIME_MISSING": "An arrival gives no ETA, or a departure no ETD (port.vessel-call 1.1).",
+    "DEPARTURE_BEFORE_ARRIVAL": "A vessel call's estimated departure is before its estimated arrival.",
+    "ATTACHED_DOCUMENT_DUPLICATE": "FAL 1 lists one kind of attached document twice.",
+    "ATTACHED_LIST_UNDECLARED": "The call carries a crew or passenger list FAL 1 does not list as attached.",
+    "ATTACHED_LIST_NOT_CARRIED": "FAL 1 lists a crew or passenger list as attached that the call does not carry.",
     "CLEARANCE_AGENCY_DUPLICATE": "An agency decides twice in one clearance.",
     # Exchange envelope
     "PAYLOAD_DIGEST_MISMATCH": "The payload digest is not the SHA-256 of the payload.",

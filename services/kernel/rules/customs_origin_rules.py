@@ -1,13 +1,18 @@
 """Business rules of the ASEAN Customs Declaration Document and the certificates of origin
-(ATIGA e-Form D, AJCEP Form AJ). ``customs_rules`` re-exports the tuples."""
+(ATIGA e-Form D, AJCEP Form AJ). ``customs_rules`` re-exports the tuples.
 
-from collections.abc import Iterator
+The certificate rules here hold for both versions; the rules of the boxes only version 1.1
+has (status, box 4, 9, 11, 12, 13) are in ``certificate_boxes_rules``."""
+
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from services.kernel import refdata
 from services.kernel.findings import Finding, rule_error
 from services.kernel.messages.customs import ACDD as ACDDDocument
-from services.kernel.messages.customs import CertificateOfOrigin, Declaration
+from services.kernel.messages.customs import CertificateOfOrigin as CertificateV1_0
+from services.kernel.messages.customs import COGoodsItemType, Declaration
+from services.kernel.messages.origin import CertificateOfOriginV1_1, COGoodsItemV1_1Type
 from services.kernel.rules import Rule, RuleContext
 from services.kernel.rules.common import (
     CodeField,
@@ -20,6 +25,12 @@ from services.kernel.rules.common import (
 )
 
 FORM_NAMES = {"D": "ATIGA Form D", "AJ": "AJCEP Form AJ"}
+CertificateOfOrigin = CertificateV1_0 | CertificateOfOriginV1_1
+"""Either version: these rules read only what both have."""
+
+
+def _items(certificate: CertificateOfOrigin) -> Sequence[COGoodsItemType | COGoodsItemV1_1Type]:
+    return certificate.GoodsItem
 
 
 def acdd_countries_known(acdd: ACDDDocument, context: RuleContext) -> Iterator[Finding]:
@@ -75,11 +86,11 @@ def certificate_countries_known(certificate: CertificateOfOrigin, context: RuleC
 def certificate_currencies_known(certificate: CertificateOfOrigin, context: RuleContext) -> Iterator[Finding]:
     yield from unknown_currencies(
         (
-            item.FOBValueAmount.currencyID,
+            item.FOBValueAmount.currencyID if item.FOBValueAmount is not None else None,
             f"goods item {item.SequenceNumeric} FOB value currency",
             ("GoodsItem", index, "FOBValueAmount", "currencyID"),
         )
-        for index, item in enumerate(certificate.GoodsItem)
+        for index, item in enumerate(_items(certificate))
     )
 
 
@@ -96,7 +107,7 @@ def certificate_locations_known(certificate: CertificateOfOrigin, context: RuleC
 def certificate_hs_codes_known(certificate: CertificateOfOrigin, context: RuleContext) -> Iterator[Finding]:
     yield from unknown_hs_codes(
         (item.HSCode, f"goods item {item.SequenceNumeric} HS code", ("GoodsItem", index, "HSCode"))
-        for index, item in enumerate(certificate.GoodsItem)
+        for index, item in enumerate(_items(certificate))
     )
 
 
@@ -172,7 +183,7 @@ def certificate_items_declared(certificate: CertificateOfOrigin, context: RuleCo
     declared = {
         item.Commodity.Classification.ID[:6] for item in declaration.GoodsShipment.GovernmentAgencyGoodsItem
     }
-    for index, item in enumerate(certificate.GoodsItem):
+    for index, item in enumerate(_items(certificate)):
         if item.HSCode[:6] not in declared:
             yield rule_error(
                 "CO_ITEM_NOT_IN_DECLARATION",

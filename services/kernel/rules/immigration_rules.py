@@ -1,7 +1,18 @@
-"""Business rules of the advance passenger manifest (API/PAXLST) and the board/no-board answer."""
+"""Business rules of the advance passenger manifest (API/PAXLST) and the board/no-board answer.
+
+What breaks the whole message refuses the manifest: a journey nobody can place (unknown
+departure or arrival), persons numbered out of order (the answer names each person by its
+sequence number, so a broken numbering could pin a no-board on the wrong traveller). What is
+wrong with one person's data (an expired passport, a wrong MRZ check digit, a birth date
+after the flight, an unknown nationality code) is that person's finding (``Finding.subject``
+``/Person/<index>``): the manifest is accepted, and the receiving country's answer decides
+that person (refer / no-board, ``services/nsw/person_checks.py``) while the others board.
+"""
 
 import datetime as dt
-from collections.abc import Iterator
+import functools
+import re
+from collections.abc import Iterable, Iterator
 
 from services.kernel.checkdigits import MrzFormatError, MrzZone, read_mrz
 from services.kernel.findings import Finding, rule_error, rule_warning
@@ -22,12 +33,34 @@ from services.kernel.rules.common import (
 )
 
 IATA_AIRPORT_LENGTH = 3
+_IN_ONE_PERSON = re.compile(r"^/Person/(\d+)/")
+
+
+def person_index(finding: Finding) -> int | None:
+    """The index in ``Person`` of the person a finding is about; None when it is about the manifest."""
+    found = _IN_ONE_PERSON.match(finding.subject + "/") if finding.subject else None
+    return int(found.group(1)) if found else None
+
+
+def on_its_person(rule: Rule) -> Rule:
+    """``rule``, with each finding that points into one person reported on that person (see the module's docstring)."""
+
+    @functools.wraps(rule)
+    def reported_on_persons(manifest: PassengerManifest, context: RuleContext) -> Iterable[Finding]:
+        for finding in rule(manifest, context):
+            inside = _IN_ONE_PERSON.match(finding.location.pointer or "")
+            yield finding.about("Person", int(inside.group(1))) if inside else finding
+
+    return reported_on_persons
 
 
 def travel_date(manifest: PassengerManifest) -> dt.date | None:
-    """The date the persons travel: arrival, else departure; None when the manifest gives neither."""
+    """The date the persons travel: arrival, else departure; None when the manifest gives neither.
+    A local time whose place has no known zone (version 1.1) still names the day, give or take
+    its unknown offset: enough for an expiry or a birth date."""
     transport = manifest.Transport
-    moment = transport.ArrivalDateTime or transport.DepartureDateTime
+    moment = (transport.ArrivalDateTime or transport.DepartureDateTime
+              or getattr(transport, "ArrivalLocalDateTime", None) or getattr(transport, "DepartureLocalDateTime", None))
     return moment.date() if moment is not None else None
 
 
@@ -212,13 +245,13 @@ def no_board_gives_reason(response: APIResponse, context: RuleContext) -> Iterat
 
 
 MANIFEST: tuple[Rule, ...] = (
-    manifest_countries_known,
-    manifest_locations_known,
+    on_its_person(manifest_countries_known),
+    on_its_person(manifest_locations_known),
     manifest_sequence_consecutive,
     person_count_matches,
-    documents_valid_on_travel_date,
-    persons_born_before_travel,
-    mrz_check_digits_valid,
-    mrz_matches_document,
+    on_its_person(documents_valid_on_travel_date),
+    on_its_person(persons_born_before_travel),
+    on_its_person(mrz_check_digits_valid),
+    on_its_person(mrz_matches_document),
 )
 API_RESPONSE: tuple[Rule, ...] = (no_board_gives_reason,)

@@ -47,6 +47,8 @@ class ProblemFinding(BaseModel):
     severity: str = Field(description="error | warning")
     message: str
     location: ProblemLocation = Field(default_factory=ProblemLocation)
+    subject: str | None = Field(default=None, description="the person or item the finding is about (a JSON "
+                                "Pointer, e.g. /Person/8): decided there, not by refusing the whole document")
 
 
 class Problem(BaseModel):
@@ -77,8 +79,8 @@ class OutboundMessagePublic(BaseModel):
     state: str
     attempts: int
     last_error: str | None = Field(description="why the last attempt failed; for a dead letter, why it was given up")
-    failed_at: str | None = Field(default=None, description="when it became a dead letter (state FAILED): an "
-                                  "operator replays it, or submitting the record again queues it again")
+    failed_at: str | None = Field(default=None, description="when it became a dead letter (FAILED or REFUSED): an "
+                                  "operator replays it; submitting the record again queues a FAILED one again")
     requeued_at: str | None = Field(default=None, description="when it was queued again after it had failed")
     answer: AnswerPublic | None
 
@@ -89,6 +91,7 @@ _DESCRIPTIONS = {
     403: "The credential may not do this",
     404: "Not found, or not visible to this credential",
     406: "None of the media types in Accept can be given",
+    408: "The body did not arrive within the server's deadline (SWX_HTTP_BODY_TIMEOUT)",
     409: "Conflict with what is stored",
     413: "Body larger than the service accepts",
     415: "Content-Type not accepted here",
@@ -98,8 +101,8 @@ _DESCRIPTIONS = {
 }
 _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-BODY_ERRORS = (400, 413, 415)
-"""What reading any request body can give: empty or unreadable, too large, wrong media type."""
+BODY_ERRORS = (400, 408, 413, 415)
+"""What reading any request body can give: empty or unreadable, too slow, too large, wrong media type."""
 
 
 def problem_responses(*statuses: int, descriptions: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:

@@ -18,6 +18,11 @@ class Caller:
     def is_operator(self) -> bool:
         return self.country == OPERATOR
 
+    def require_operator(self, what: str) -> None:
+        """Refuse (403) unless the caller is the network operator; ``what`` completes "only the operator ..."."""
+        if not self.is_operator:
+            raise Forbidden(f"only the operator {what}; your credential is for {self.country}")
+
     def require(self, country: str, *, what: str) -> None:
         """Refuse (403) unless the caller acts for ``country``."""
         if self.country != country and not self.is_operator:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from services.kernel.db import database_is_up
-from services.kernel.outbox import FAILED, SENT, OutboxMessage, state_counts
+from services.kernel.outbox import FAILED, REFUSED, SENT, OutboxMessage, state_counts
 
 
 class Metrics:
@@ -25,9 +25,10 @@ class Metrics:
                                    ["service", "document_type", "outcome"], registry=self.registry)
         self.outbox_depth = Gauge("swx_outbox_depth", "Outbound messages not yet handed to the hub, dead letters "
                                   "included", ["service"], registry=self.registry)
-        self.dead_letters = Counter("swx_outbox_dead_letters", "Outbound messages that became dead letters (FAILED)",
+        self.dead_letters = Counter("swx_outbox_dead_letters",
+                                    "Outbound messages that became dead letters (FAILED or REFUSED)",
                                     ["service"], registry=self.registry)
-        self.dead_letters_waiting = Gauge("swx_outbox_dead_letters_waiting", "Dead letters (FAILED outbound "
+        self.dead_letters_waiting = Gauge("swx_outbox_dead_letters_waiting", "Dead letters (FAILED or REFUSED outbound "
                                           "messages) now waiting for an operator's replay", ["service"],
                                           registry=self.registry)
         self.service = service
@@ -76,7 +77,7 @@ def install(app: FastAPI, metrics: Metrics, *, outbox: bool = True) -> None:
             if outbox:
                 counts = state_counts(request.app.state.engine)
                 metrics.outbox_depth.labels(metrics.service).set(sum(counts.values()) - counts[SENT])
-                metrics.dead_letters_waiting.labels(metrics.service).set(counts[FAILED])
+                metrics.dead_letters_waiting.labels(metrics.service).set(counts[FAILED] + counts[REFUSED])
         except Exception:  # metrics must answer even when the database does not
             logging.getLogger("swx.metrics").warning("metrics.outbox_depth_unavailable")
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,7 +1,7 @@
 """The operator's view of an agency's outbox: list what waits or failed, replay a dead letter.
 
 Like the hub's ``POST /messages/{id}/replay``: the operator credential only; only a
-``FAILED`` message (409 otherwise); the row is locked while it is queued again, with its
+dead letter, ``FAILED`` or ``REFUSED`` (409 otherwise); the row is locked while it is queued again, with its
 attempts and age counted afresh, under the same ``message_id``.
 """
 
@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 from services.kernel import outbox
 from services.kernel.web.contract import Offset, problem_responses
-from services.kernel.web.identity import Caller, CallerDep
-from services.kernel.web.problems import Conflict, Forbidden, NotFound
+from services.kernel.web.identity import CallerDep
+from services.kernel.web.problems import Conflict, NotFound
 from services.kernel.web.service import SessionDep
 
 router = APIRouter(tags=["outbox"])
@@ -28,13 +28,14 @@ class OutboxEntry(BaseModel):
     sender: str
     receiver: str
     document_type: str
-    state: str = Field(description="PENDING (waiting for the hub), SENT (the hub took it) or FAILED (a dead letter)")
+    state: str = Field(description="PENDING (waiting for the hub), SENT (the hub took it), or a dead letter: "
+                                   "FAILED (the policy gave up) or REFUSED (the hub refused it)")
     attempts: int = Field(description="attempts since it was last queued")
     last_error: str | None = Field(description="why the last attempt failed; for a dead letter, why it was given up")
     created_at: str
     requeued_at: str | None = Field(description="when a dead letter was last queued again, if it was")
     next_attempt_at: str | None = Field(description="when it is tried next, while PENDING")
-    failed_at: str | None = Field(description="when it became a dead letter, while FAILED")
+    failed_at: str | None = Field(description="when it became a dead letter, while FAILED or REFUSED")
     sent_at: str | None
 
 
@@ -55,23 +56,19 @@ def _entry(row: outbox.OutboxMessage) -> OutboxEntry:
     )
 
 
-def _operator(caller: Caller, what: str) -> None:
-    if not caller.is_operator:
-        raise Forbidden(f"only the operator {what}; your credential is for {caller.country}")
-
-
 @router.get("/outbox", summary="Outbound messages, newest first (operator)", response_model=OutboxPage,
             responses=problem_responses(403, descriptions={403: "Only the operator reads the outbox"}))
 def list_outbox(
     caller: CallerDep,
     session: SessionDep,
-    state: Annotated[Literal["PENDING", "SENT", "FAILED"] | None,
-                     Query(description="FAILED lists the dead letters waiting for a replay")] = None,
+    state: Annotated[Literal["PENDING", "SENT", "FAILED", "REFUSED"] | None,
+                     Query(description="FAILED (the policy gave up) and REFUSED (the hub refused it) list the "
+                                       "dead letters waiting for a replay")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> OutboxPage:
     """What this service sent, waits to send, or gave up on; filter by state."""
-    _operator(caller, "reads the outbox")
+    caller.require_operator("reads the outbox")
     rows, total = outbox.list_messages(session, state=state, limit=limit, offset=offset)
     return OutboxPage(items=[_entry(row) for row in rows], total=total, limit=limit, offset=offset)
 
@@ -80,16 +77,17 @@ def list_outbox(
              response_model=OutboxEntry,
              responses=problem_responses(403, 404, 409, descriptions={
                  403: "Only the operator replays", 404: "No outbound message with this id",
-                 409: "The message is not FAILED"}))
+                 409: "The message is not a dead letter (FAILED or REFUSED)"}))
 def replay_outbound(message_id: str, request: Request, background: BackgroundTasks, caller: CallerDep,
                     session: SessionDep) -> OutboxEntry:
-    """Send a FAILED message to the hub again, under the same message_id."""
-    _operator(caller, "replays messages")
+    """Send a dead letter (FAILED or REFUSED) to the hub again, under the same message_id."""
+    caller.require_operator("replays messages")
     row = outbox.locked_message(session, message_id)
     if row is None:
         raise NotFound(f"no outbound message {message_id}")
-    if row.state != outbox.FAILED:
-        raise Conflict(f"message {message_id} is {row.state}; only {outbox.FAILED} messages are replayed")
+    if row.state not in outbox.DEAD_LETTERS:
+        raise Conflict(f"message {message_id} is {row.state}; only dead letters "
+                       f"({' or '.join(outbox.DEAD_LETTERS)}) are replayed")
     outbox.requeue(row, by="operator")
     session.flush()
     dispatcher = request.app.state.dispatcher

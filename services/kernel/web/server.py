@@ -10,6 +10,10 @@ runs one component as ``uvicorn --factory ...`` would, plus what uvicorn does no
   request is answered ``408`` (problem+json, ``Connection: close``); a silent connection is
   just closed. uvicorn's own keep-alive timer only runs between requests and stops at the
   first byte of the next one.
+- **request-body deadline**: once its headers are in, a request's whole body must arrive
+  within ``SWX_HTTP_BODY_TIMEOUT`` seconds (30), however it is dripped; otherwise it is
+  answered ``408`` (problem+json, ``Connection: close``), or just closed if its response
+  has begun. It bounds too a client that goes on sending a body the app did not wait for.
 - **keep-alive**: an idle connection between requests is closed after
   ``SWX_HTTP_KEEP_ALIVE_TIMEOUT`` seconds (5).
 - **concurrency limit**: beyond ``SWX_HTTP_LIMIT_CONCURRENCY`` (512) open connections or
@@ -17,9 +21,12 @@ runs one component as ``uvicorn --factory ...`` would, plus what uvicorn does no
   ``Retry-After: SWX_HTTP_RETRY_AFTER`` (1) and its connection closed, as uvicorn's
   ``limit_concurrency`` would but in the network's error format. Keep it below the process's
   file-descriptor limit.
+- **connection cap**: beyond ``SWX_HTTP_MAX_CONNECTIONS`` (1024, above the concurrency
+  limit) open connections, a newly accepted one is closed at once, before it can send
+  anything, and the first such refusal of a burst is logged (``http.connections_refused``).
 - **backlog**: ``SWX_HTTP_BACKLOG`` (1024) connections may wait in the kernel to be accepted.
 
-The protocol is uvicorn's h11 one, always: the deadline hooks into h11's parser state, and
+The protocol is uvicorn's h11 one, always: the deadlines hook into h11's parser state, and
 httptools is not a dependency of the project.
 """
 
@@ -32,7 +39,7 @@ from typing import Any
 
 import h11
 import uvicorn
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.importer import import_from_string
@@ -50,60 +57,122 @@ class HttpServerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SWX_HTTP_")
 
     header_timeout: float = Field(10.0, gt=0)
+    body_timeout: float = Field(30.0, gt=0)
+    """Seconds for a request's whole body, from the end of its headers."""
     keep_alive_timeout: int = Field(5, gt=0)
     limit_concurrency: int = Field(512, gt=0)
+    max_connections: int = Field(1024, gt=0)
+    """Open connections past which a new one is closed unheard."""
     backlog: int = Field(1024, gt=0)
     retry_after: int = Field(1, ge=0)
     graceful_shutdown_timeout: int = Field(10, gt=0)
     """Seconds a stopping server waits for requests in flight before it closes them."""
+
+    @model_validator(mode="after")
+    def _cap_above_the_concurrency_limit(self) -> "HttpServerSettings":
+        # at or below it, connections would be closed unheard before any could hear the 503
+        if self.max_connections <= self.limit_concurrency:
+            raise ValueError(f"SWX_HTTP_MAX_CONNECTIONS ({self.max_connections}) must be above "
+                             f"SWX_HTTP_LIMIT_CONCURRENCY ({self.limit_concurrency})")
+        return self
 
 
 def _problem_bytes(status: int, title: str, detail: str) -> bytes:
     return json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
 
 
-REQUEST_TIMEOUT_BODY = _problem_bytes(408, "Request timeout", "the request's headers did not arrive in time")
-REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n"
-                   b"connection: close\r\ncontent-length: " + str(len(REQUEST_TIMEOUT_BODY)).encode()
-                   + b"\r\n\r\n" + REQUEST_TIMEOUT_BODY)
+def _request_timeout(part: str) -> bytes:
+    body = _problem_bytes(408, "Request timeout", f"the request's {part} did not arrive in time")
+    return (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n"
+            b"connection: close\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+REQUEST_TIMEOUT = _request_timeout("headers")
+BODY_TIMEOUT = _request_timeout("body")
+
+
+class ConnectionCap:
+    """The open-connection cap, shared by every connection of one server; it remembers
+    whether it is refusing, so that a flood is logged once, not once a connection."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.refusing = False
 
 
 class BoundedConfig(uvicorn.Config):
-    """uvicorn's configuration with the request-header deadline the protocol reads."""
+    """uvicorn's configuration with the deadlines and the connection cap the protocol reads."""
 
-    def __init__(self, app: ASGIApp, *, header_timeout: float, **options: Any) -> None:
+    def __init__(self, app: ASGIApp, *, header_timeout: float, body_timeout: float, max_connections: int,
+                 **options: Any) -> None:
         super().__init__(app, **options)
-        self.header_timeout = header_timeout
+        self.header_timeout, self.body_timeout = header_timeout, body_timeout
+        self.connection_cap = ConnectionCap(max_connections)
 
 
 class HeaderDeadlineProtocol(H11Protocol):
-    """uvicorn's h11 protocol that closes a connection whose request headers are late.
+    """uvicorn's h11 protocol that closes a connection whose request head or body is late,
+    and one accepted past the connection cap.
 
-    The deadline is armed when the connection opens and when the first bytes of a request
-    arrive on an idle keep-alive connection; it is cancelled once h11 has the whole head of
-    the request (its state for the client leaves ``IDLE``)."""
+    The header deadline is armed when the connection opens and when the first bytes of a
+    request arrive on an idle keep-alive connection; it gives way to the body deadline once
+    h11 has the whole head of the request (its state for the client leaves ``IDLE`` for
+    ``SEND_BODY``), and that is cancelled once the body is in (``DONE``)."""
 
     def __init__(self, config: uvicorn.Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        defaults = HttpServerSettings.model_fields["header_timeout"].default
-        self.header_timeout: float = config.header_timeout if isinstance(config, BoundedConfig) else defaults
+        defaults = HttpServerSettings.model_fields
+        bounded = config if isinstance(config, BoundedConfig) else None
+        self.header_timeout: float = bounded.header_timeout if bounded else defaults["header_timeout"].default
+        self.body_timeout: float = bounded.body_timeout if bounded else defaults["body_timeout"].default
+        self.connection_cap = bounded.connection_cap if bounded else ConnectionCap(defaults["max_connections"].default)
         self.header_deadline: asyncio.TimerHandle | None = None
+        self.body_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        cap = self.connection_cap
+        if len(self.connections) > cap.limit:
+            # closed before it is read: it costs a socket for a moment, not a request slot
+            if not cap.refusing:
+                log.warning("http.connections_refused open=%d limit=%d", len(self.connections), cap.limit)
+            cap.refusing = True
+            transport.close()
+            return
+        if cap.refusing:
+            cap.refusing = False
+            log.info("http.connections_accepted open=%d limit=%d", len(self.connections), cap.limit)
         self._arm_header_deadline()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
-            self._cancel_header_deadline()
-        elif self.header_deadline is None:
-            self._arm_header_deadline()
+        self._follow_request(data_arrived=True)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # a pipelined request already received may have started without data_received
+        self._follow_request(data_arrived=False)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_deadline()
+        self._cancel_body_deadline()
         super().connection_lost(exc)
+
+    def _follow_request(self, *, data_arrived: bool) -> None:
+        """Arm the deadline of the part of the request being received, cancel the others."""
+        state = self.conn.their_state
+        if self.transport.is_closing() or state not in (h11.IDLE, h11.SEND_BODY):
+            self._cancel_header_deadline()
+            self._cancel_body_deadline()
+        elif state is h11.IDLE:
+            self._cancel_body_deadline()
+            if self.header_deadline is None and (data_arrived or self.conn.trailing_data[0]):
+                self._arm_header_deadline()
+        else:
+            self._cancel_header_deadline()
+            if self.body_deadline is None:
+                self.body_deadline = self.loop.call_later(self.body_timeout, self._body_deadline_passed)
 
     def _arm_header_deadline(self) -> None:
         self.header_deadline = self.loop.call_later(self.header_timeout, self._header_deadline_passed)
@@ -113,16 +182,38 @@ class HeaderDeadlineProtocol(H11Protocol):
             self.header_deadline.cancel()
             self.header_deadline = None
 
+    def _cancel_body_deadline(self) -> None:
+        if self.body_deadline is not None:
+            self.body_deadline.cancel()
+            self.body_deadline = None
+
     def _header_deadline_passed(self) -> None:
         self.header_deadline = None
         if self.transport.is_closing():
             return
         partial, _ = self.conn.trailing_data
-        client = "{}:{}".format(*self.client) if self.client else "unknown"
-        log.info("http.header_timeout client=%s after=%gs received=%d", client, self.header_timeout, len(partial))
+        log.info("http.header_timeout client=%s after=%gs received=%d", self._client(), self.header_timeout,
+                 len(partial))
         if partial:  # a request begun and not finished hears why; a silent connection is just closed
             self.transport.write(REQUEST_TIMEOUT)
         self.transport.close()
+
+    def _body_deadline_passed(self) -> None:
+        self.body_deadline = None
+        if self.transport.is_closing():
+            return
+        cycle = self.cycle
+        answered = cycle is not None and cycle.response_started
+        log.info("http.body_timeout client=%s after=%gs path=%s answered=%s", self._client(), self.body_timeout,
+                 self.scope["path"] if self.scope else "", answered)
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True  # the app, still reading, hears a disconnect; nothing it sends goes out
+        if not answered:
+            self.transport.write(BODY_TIMEOUT)
+        self.transport.close()
+
+    def _client(self) -> str:
+        return "{}:{}".format(*self.client) if self.client else "unknown"
 
 
 class ConcurrencyGate:
@@ -153,10 +244,11 @@ class ConcurrencyGate:
 
 def build_server(app: ASGIApp, *, host: str, port: int, settings: HttpServerSettings,
                  log_level: str = "info", access_log: bool = True) -> uvicorn.Server:
-    """A uvicorn server for ``app`` with the header deadline, keep-alive and concurrency limit."""
+    """A uvicorn server for ``app`` with the deadlines, keep-alive, concurrency limit and connection cap."""
     gate = ConcurrencyGate(app, limit=settings.limit_concurrency, retry_after=settings.retry_after)
     config = BoundedConfig(
-        gate, header_timeout=settings.header_timeout, host=host, port=port, http=HeaderDeadlineProtocol,
+        gate, header_timeout=settings.header_timeout, body_timeout=settings.body_timeout,
+        max_connections=settings.max_connections, host=host, port=port, http=HeaderDeadlineProtocol,
         interface="asgi3", lifespan="on", timeout_keep_alive=settings.keep_alive_timeout, backlog=settings.backlog,
         timeout_graceful_shutdown=settings.graceful_shutdown_timeout, log_level=log_level, access_log=access_log)
     server = uvicorn.Server(config)

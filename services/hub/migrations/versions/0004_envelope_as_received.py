@@ -10,19 +10,20 @@ Revises: 0003
 Create Date: 2026-12-03 10:00:00
 """
 
+import json
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
-from services.kernel import canonical
-from services.kernel.messages.exchange import Envelope
 
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-BATCH = 500
+BATCH = 50
+"""Rows per read: payloads may be megabytes each."""
 JSON_ENVELOPE = "application/json"
 
 hub_message = sa.table(
@@ -58,15 +59,31 @@ def _backfill(connection: sa.Connection) -> None:
         if not rows:
             return
         for row in rows:
-            envelope = Envelope(
-                message_id=row["message_id"], conversation_id=row["conversation_id"], in_reply_to=row["in_reply_to"],
-                sender=row["sender"], receiver=row["receiver"], document_type=row["document_type"],
-                created_at=row["created_at"], payload_format=row["payload_format"], payload=row["payload"],
-                payload_digest=row["payload_digest"], signature=row["signature"] or None,
-            )
             connection.execute(sa.update(hub_message).where(hub_message.c.id == row["id"]).values(
-                envelope=canonical.json_text(envelope).encode("utf-8"), envelope_media_type=JSON_ENVELOPE))
+                envelope=_envelope_json(row), envelope_media_type=JSON_ENVELOPE))
         last_id = rows[-1]["id"]
+
+
+def _envelope_json(row: sa.RowMapping) -> bytes:
+    """The envelope as this revision's delivery sent it: its columns as JSON, ``created_at`` in
+    UTC. Written out here rather than through the kernel's models, so that this migration
+    means the same whatever later revisions of the code do to them."""
+    created_at: datetime = row["created_at"]
+    fields = {
+        "message_id": row["message_id"], "conversation_id": row["conversation_id"], "in_reply_to": row["in_reply_to"],
+        "sender": row["sender"], "receiver": row["receiver"], "document_type": row["document_type"],
+        "created_at": _utc_text(created_at),
+        "payload_format": row["payload_format"], "payload": row["payload"], "payload_digest": row["payload_digest"],
+        "signature": row["signature"] or None,
+    }
+    present = {key: value for key, value in fields.items() if value is not None}
+    return (json.dumps(present, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _utc_text(moment: datetime) -> str:
+    """ISO 8601 in UTC with ``Z``, as the JSON of that delivery wrote it."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat().replace("+00:00", "Z")
 
 
 def downgrade() -> None:
