@@ -230,7 +230,8 @@ def _validate_edifact(report: Report, data: bytes, wanted: MessageType | None) -
     for issue in result.issues:
         layer = Layer.SYNTAX if issue.code == "EDIFACT_SYNTAX" else Layer.SCHEMA
         report.findings.append(Finding(layer, issue.code, issue.message, Severity(issue.severity),
-                                       Location(segment=issue.segment_number, tag=issue.segment_tag)))
+                                       Location(segment=issue.segment_number, tag=issue.segment_tag),
+                                       issue.subject))
     if result.document is None or report.errors:
         return
     report.findings.extend(xmlchars.findings(result.document))

@@ -16,6 +16,10 @@ decision must never be.
 | `BIRTH_DATE_AFTER_TRAVEL` | refer    | an impossible birth date is a typing error until checked        |
 | `COUNTRY_UNKNOWN`         | refer    | nationality or issuing state cannot be screened as written      |
 | `LOCODE_UNKNOWN`          | refer    | the person's own embarkation or disembarkation is unknown       |
+| `PERSON_CORE_DATA_MISSING`| refer    | no document, expiry, nationality or birth date: nothing to      |
+|                           |          | screen, so an officer sees the person before boarding           |
+| `RULE_FAILED` (no subject)| refer    | a rule could not run: nobody is known to pass it, so everyone   |
+|                           |          | is referred rather than boarded unchecked                       |
 | any other                 | refer    | a rule about one person nobody has decided on yet               |
 
 The reason code of the answer is the finding's code; its remarks give the finding's text.
@@ -39,7 +43,10 @@ DECISIONS: dict[str, Decision] = {
     "BIRTH_DATE_AFTER_TRAVEL": "refer",
     "COUNTRY_UNKNOWN": "refer",
     "LOCODE_UNKNOWN": "refer",
+    "PERSON_CORE_DATA_MISSING": "refer",
+    "RULE_FAILED": "refer",
 }
+RULE_FAILED = "RULE_FAILED"
 UNLISTED: Decision = "refer"
 SEVERITY: dict[Decision, int] = {"board": 0, "refer": 1, "no-board": 2}
 """How decisions rank when several apply to one person: the strictest is the answer."""
@@ -56,14 +63,16 @@ def decision_for(finding: Finding) -> Decision:
     return DECISIONS.get(finding.code, UNLISTED)
 
 
-def outcomes(findings: list[Finding]) -> dict[int, PersonOutcome]:
-    """Each person's outcome (by index in ``Person``) from the findings about them: the strictest
-    finding gives the decision and reason code, the remarks name every finding."""
-    about: dict[int, list[Finding]] = {}
+def outcomes(findings: list[Finding], persons: int = 0) -> dict[int, PersonOutcome]:
+    """Each person's outcome (by index in ``Person``, ``persons`` of them) from the findings about
+    them: the strictest finding gives the decision and reason code, the remarks name every finding.
+    A rule that failed on the whole manifest is a finding about every person."""
+    everyone = [f for f in findings if f.code == RULE_FAILED and f.subject is None]
+    about: dict[int, list[Finding]] = {index: list(everyone) for index in range(persons if everyone else 0)}
     for finding in findings:
-        index = person_index(finding)
-        if index is not None:
-            about.setdefault(index, []).append(finding)
+        subject = person_index(finding)
+        if subject is not None:
+            about.setdefault(subject, []).append(finding)
     decided: dict[int, PersonOutcome] = {}
     for index, found in about.items():
         strictest = max(found, key=lambda f: SEVERITY[decision_for(f)])  # the first of the strictest
@@ -74,4 +83,4 @@ def outcomes(findings: list[Finding]) -> dict[int, PersonOutcome]:
 
 def person_outcomes(manifest: PassengerManifest) -> dict[int, PersonOutcome]:
     """The outcome of every person whose data the rules of the manifest's version find fault with."""
-    return outcomes(rule_findings(manifest, REGISTRY.get(manifest.document_type)))
+    return outcomes(rule_findings(manifest, REGISTRY.get(manifest.document_type)), len(manifest.Person))

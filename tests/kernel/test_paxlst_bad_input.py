@@ -6,9 +6,13 @@ measured in the report of the change, not asserted here (no wall-clock assertion
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from services.kernel.edifact.paxlst import parse_paxlst
 from services.kernel.edifact.transport import MAX_LEGS
+from services.kernel.edifact.zones import place_in_zone
 from services.kernel.messages.immigration import PassengerManifestV1_1
 
 AIRPORTS = ["BKK", "HAN", "SGN", "RGN", "VTE", "PNH", "NRT", "HND", "KIX", "ICN", "TPE", "HKG", "SIN", "KUL",
@@ -85,3 +89,25 @@ def test_more_legs_than_a_manifest_takes_are_refused_with_one_error() -> None:
     assert result.document is None
     assert [(i.code, i.severity) for i in result.issues] == [("PAXLST_TOO_MANY_LEGS", "error")]
     assert f"{MAX_LEGS + 1:,} legs; at most {MAX_LEGS}" in result.issues[0].message
+
+
+@pytest.mark.parametrize("when", ["999912312359", "000101010000", "190001010000"])
+def test_a_departure_year_far_from_the_message_is_a_bad_date_not_a_crash_or_a_seconds_offset(when: str) -> None:
+    header = ["TDT+20+TG560+++TG'", "LOC+125+BKK'", f"DTM+189:{when}:203'", "LOC+87+HAN'",
+              "DTM+232:2611181240:201'"]
+    result = parse_paxlst(interchange(header, 2))
+
+    assert [(i.code, i.severity, i.segment_tag) for i in result.issues] == [("PAXLST_BAD_DATE", "warning", "DTM")]
+    assert "years from the message date" in result.issues[0].message
+    assert result.document is not None
+    model = PassengerManifestV1_1.model_validate(result.document, strict=False)
+    assert model.Transport.DepartureDateTime is None
+    assert model.Transport.DepartureLocalDateTime is None
+
+
+def test_a_time_at_the_end_of_the_calendar_is_kept_local_not_an_overflow() -> None:
+    assert place_in_zone(dt.datetime(1, 1, 1, 0, 0), ZoneInfo("Asia/Bangkok")) is None
+    assert place_in_zone(dt.datetime(1900, 1, 1, 0, 0), ZoneInfo("Asia/Bangkok")) is None  # LMT +06:42:04
+    placed = place_in_zone(dt.datetime(2026, 11, 18, 10, 45), ZoneInfo("Asia/Bangkok"))
+    assert placed is not None
+    assert placed.moment.utcoffset() == dt.timedelta(hours=7)

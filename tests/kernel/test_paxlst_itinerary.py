@@ -251,3 +251,12 @@ def test_a_manifest_known_only_by_local_times_still_has_its_documents_checked() 
     assert report.valid, report.findings
     expired = [f for f in report.findings if f.code == "DOCUMENT_EXPIRED"]
     assert [f.subject for f in expired] == ["/Person/0"]
+
+
+def test_a_leg_end_with_both_an_offset_time_and_a_local_time_is_refused() -> None:
+    data = json.loads((VALID / "tg202-tg560-hkt-bkk-han-passengers-two-legs-v1-1.json").read_text())
+    data["ItineraryLeg"][0]["ArrivalLocalDateTime"] = "2026-11-18T08:30:00"  # beside its ArrivalDateTime
+    report = validate(json.dumps(data).encode(), media_type="application/json")
+
+    assert [(f.code, f.location.pointer) for f in report.errors] == [
+        ("LEG_TIME_TWICE", "/ItineraryLeg/0/ArrivalLocalDateTime")]

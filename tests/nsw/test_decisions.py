@@ -13,6 +13,7 @@ from services.kernel.messages.customs import CertificateOfOrigin
 from services.kernel.messages.immigration import PassengerManifest
 from services.kernel.messages.port import VesselCall
 from services.kernel.messages.types import Document
+from services.kernel.rules.catalogue import RULE_CODES
 from services.kernel.validation import validate
 from services.nsw import answers, person_checks
 from services.nsw.config import WATCHLIST, NSWSettings
@@ -79,8 +80,10 @@ def test_expired_passport_is_no_board_for_that_person_while_the_flight_boards(wa
     assert "C3358172 expired on 2026-10-31" in expired.Remarks
 
 
+# The rules' person findings; a PAXLST parser warning on a person is decided by the rule its gap trips (below).
 PERSON_FIXTURES = {name: spec for name, spec in json.loads(
-    (FIXTURES / "immigration.passenger-manifest/invalid/expected.json").read_text()).items() if "subject" in spec}
+    (FIXTURES / "immigration.passenger-manifest/invalid/expected.json").read_text()).items()
+    if "subject" in spec and spec["code"] in RULE_CODES}
 
 
 @pytest.mark.parametrize("name", sorted(PERSON_FIXTURES))
@@ -228,3 +231,41 @@ def test_settings_name_a_participant_and_fall_back_to_the_shared_agency_urls(
     assert settings.database_for("nsw-vn").endswith("nsw-vn.db")
     with pytest.raises(ValueError, match="one of"):
         NSWSettings(country="US")
+
+
+EXPIRED_EDI = FIXTURES / ("immigration.passenger-manifest/valid/"
+                          "tg560-bkk-han-passengers-one-passport-expired-paxlst-d05b.edi")
+
+
+@pytest.mark.parametrize(("sent", "altered"), [
+    ("DTM+36:310630'", "DTM+36:31-06-30'"),  # expiry unreadable: left out by the parser
+    ("+C4821937'", "+C48-21937'"),  # document number malformed: the document is left out
+    ("NAT+2+VNM'", "NAT+2+VN'"),  # nationality not alpha-3: left out
+    ("DOC+P:110:111+C4821937'", ""),  # no travel document at all
+], ids=["expiry", "document-number", "nationality", "no-doc"])
+def test_a_person_whose_core_data_cannot_be_read_is_referred_not_boarded(sent: str, altered: str) -> None:
+    text = EXPIRED_EDI.read_text()
+    assert sent in text
+    report = validate(text.replace(sent, altered, 1).encode(), media_type="application/edifact")
+    assert report.valid, report.findings
+    # the parser's warning about what it left out names the person, as the rule's finding does
+    on_first = {f.code for f in report.findings if f.subject == "/Person/0"}
+    assert "PERSON_CORE_DATA_MISSING" in on_first
+    assert {code for code in on_first if code.startswith("PAXLST_")} == {"PAXLST_BAD_DATE" if "DTM" in sent
+                                                                         else "PAXLST_BAD_VALUE"}
+    assert isinstance(report.document, PassengerManifest)
+    response = answer_manifest(report.document, country="VN", watchlist=Watchlist([]), now=NOW, token="T11")
+    first = response.PersonDecision[0]
+    assert first.Surname == "NGUYEN"
+    assert (first.DecisionCode, first.ReasonCode) == ("refer", "PERSON_CORE_DATA_MISSING")
+
+
+def test_a_rule_that_fails_refers_everyone_rather_than_boarding_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(lines: list[str]) -> None:
+        raise RuntimeError("a bug in the MRZ reader")
+
+    manifest = _document("immigration.passenger-manifest/valid/tg560-bkk-han-passengers.json")
+    assert isinstance(manifest, PassengerManifest)
+    monkeypatch.setattr("services.kernel.rules.immigration_rules.read_mrz", broken)
+    response = answer_manifest(manifest, country="VN", watchlist=Watchlist([]), now=NOW, token="T12")
+    assert {(d.DecisionCode, d.ReasonCode) for d in response.PersonDecision} == {("refer", "RULE_FAILED")}

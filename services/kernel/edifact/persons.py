@@ -30,6 +30,10 @@ class PersonGroup:
 
     def __init__(self, nad: Segment, *, sequence: int, log: IssueLog, reference: dt.date) -> None:
         self._nad = nad
+        # Its warnings name the person (index in Person: the sequence counts from 1); a person
+        # who cannot be named refuses the manifest, so that error stays on the manifest's log.
+        self._manifest_log = log
+        log = log.about(f"/Person/{sequence - 1}")
         self._log = log
         self._reference = reference
         self._fields: dict[str, object] = {"SequenceNumeric": sequence, "RoleCode": nad.value(0)}
@@ -60,7 +64,7 @@ class PersonGroup:
 
     def to_json(self) -> dict[str, object] | None:
         if "Surname" not in self._fields:
-            self._log.error(
+            self._manifest_log.error(
                 "PAXLST_MISSING_VALUE",
                 f"{self._nad} (NAD+{self._nad.value(0)}) has no surname; expected NAD+{self._nad.value(0)}"
                 "+++SURNAME:GIVEN NAMES. A person who cannot be named cannot be screened.",

@@ -39,6 +39,8 @@ class SegmentIssue:
     message: str
     segment_number: int | None
     segment_tag: str | None
+    subject: str | None = None
+    """``/Person/<index>`` when the issue is about one person's data (``Finding.subject``)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,13 @@ class IssueLog:
         self.issues: list[SegmentIssue] = []
         # Segments the model has no place for, by kind: (first one, how many, what they are).
         self._ignored: dict[str, tuple[Segment, int, str]] = {}
+        self._subject: str | None = None
+
+    def about(self, subject: str) -> IssueLog:
+        """A log writing into this one whose warnings and errors name ``subject`` (one person)."""
+        view = IssueLog()
+        view.issues, view._ignored, view._subject = self.issues, self._ignored, subject
+        return view
 
     def ignore(self, segment: Segment, kind: str, what: str) -> None:
         """Note a segment that is read past; ``flush_ignored`` reports each kind once, so a
@@ -104,7 +113,7 @@ class IssueLog:
 
     def _add(self, code: str, severity: str, message: str, at: Segment | None) -> None:
         number, tag = (at.number, at.tag) if at is not None else (None, None)
-        self.issues.append(SegmentIssue(code, severity, message, number, tag))
+        self.issues.append(SegmentIssue(code, severity, message, number, tag, self._subject))
 
 
 def syntax_issue(message: str, *, number: int | None = None, tag: str | None = None) -> SegmentIssue:

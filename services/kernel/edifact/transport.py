@@ -186,6 +186,16 @@ class Itinerary:
                 )
             return {f"{end}LocalDateTime": iso_local(local)}
         placed = place_in_zone(local, zone)
+        if placed is None:
+            # Outside what the zone can write as a whole-minute offset (read_dtm keeps travel
+            # dates near the message date, so only a stray date reaches here): keep it local.
+            self._log.warn(
+                "PAXLST_BAD_DATE",
+                f"{segment} gives the {end.lower()} time {iso_local(local)} at {place}, which cannot be given "
+                f"an offset in {zone.key}; it is kept as a local time ({end}LocalDateTime).",
+                at=segment,
+            )
+            return {f"{end}LocalDateTime": iso_local(local)}
         if (placed.skipped or placed.ambiguous) and segment.number not in self._warned_times:
             self._warned_times.add(segment.number)
             what = ("does not exist there (the clocks were put forward over it); the offset before the change "

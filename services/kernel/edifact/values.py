@@ -106,7 +106,10 @@ def read_dtm(
     """The date (and time, when the format has one) of a DTM, or None with a PAXLST_BAD_DATE."""
     qualifier, value, format_code = segment.value(0, 0), segment.value(0, 1), segment.value(0, 2)
     try:
-        return parse_date(value, format_code, birth=birth, reference=reference)
+        read = parse_date(value, format_code, birth=birth, reference=reference)
+        if not birth:
+            _within_travel_window(read[0], reference)
+        return read
     except ValueError as exc:
         log.warn(
             "PAXLST_BAD_DATE",
@@ -115,6 +118,19 @@ def read_dtm(
             at=segment,
         )
         return None
+
+
+TRAVEL_WINDOW_YEARS = 50
+"""How far from the message's own date a departure, arrival or document expiry may lie: further
+is a keying error (0001, 9999), and would be placed with the zone's local mean time or not at all."""
+
+
+def _within_travel_window(day: dt.date, reference: dt.date) -> None:
+    if abs(day.year - reference.year) > TRAVEL_WINDOW_YEARS:
+        raise ValueError(
+            f"{day.isoformat()} is more than {TRAVEL_WINDOW_YEARS} years from the message date "
+            f"{reference.isoformat()}, so it cannot be a travel or expiry date"
+        )
 
 
 def parse_date(

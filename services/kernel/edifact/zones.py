@@ -77,9 +77,18 @@ class Placed:
     """The local time happened twice (the clocks went back); the first, summer-time one is used."""
 
 
-def place_in_zone(local: dt.datetime, zone: ZoneInfo) -> Placed:
+def place_in_zone(local: dt.datetime, zone: ZoneInfo) -> Placed | None:
+    """``local`` with its offset in ``zone``; None when it has none a manifest can write: near
+    the ends of the calendar (UTC falls outside years 1-9999) or in the local-mean-time era,
+    whose offsets have seconds (-04:56:02)."""
     first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
-    round_trip = first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+    try:
+        round_trip = first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+        offset = first.utcoffset()
+    except OverflowError:
+        return None
+    if offset is None or offset.seconds % 60 or offset.microseconds:
+        return None
     skipped = round_trip != local
     ambiguous = not skipped and first.utcoffset() != second.utcoffset()
     return Placed(first, skipped=skipped, ambiguous=ambiguous)

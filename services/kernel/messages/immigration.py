@@ -121,7 +121,8 @@ BAGGAGE_TAG_PATTERN = r"^[A-Z0-9]{1,17}$"
 class TransportV1_1Type(TransportType):
     """Version 1.1 of a leg: a time whose place has no known time zone is kept as the local
     time the message gave (``...LocalDateTime``), never with an invented offset; a time
-    whose offset is known is ``...DateTime`` as in 1.0. At most one of the two per end."""
+    whose offset is known is ``...DateTime`` as in 1.0. At most one of the two per end: the
+    schemas cannot say so, the business rule ``LEG_TIME_TWICE`` refuses both at once."""
 
     DepartureLocalDateTime: LocalDateTime | None = Field(
         default=None, description="DTM+189 as written, when the departure place's time zone is not known")

@@ -43,6 +43,8 @@ RULE_CODES: dict[str, str] = {
     "MRZ_FORMAT": "A machine readable zone is not TD1, TD2 or TD3 in shape or characters.",
     "MRZ_CHECK_DIGIT": "A machine readable zone check digit is wrong.",
     "MRZ_MISMATCH": "The machine readable zone disagrees with the document number, birth date or expiry.",
+    "PERSON_CORE_DATA_MISSING": "A person has no travel document, document expiry, nationality or birth date.",
+    "LEG_TIME_TWICE": "A leg's end gives both a time with offset and a local time (1.1).",
     "PERSON_COUNT_MISMATCH": "The manifest's person count differs from the persons listed (warning).",
     "API_NO_BOARD_REASON": "A no-board decision gives no reason code.",
     # Vessel calls and clearance

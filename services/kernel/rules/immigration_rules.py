@@ -231,6 +231,51 @@ def mrz_matches_document(manifest: PassengerManifest, context: RuleContext) -> I
             )
 
 
+def persons_core_data_present(manifest: PassengerManifest, context: RuleContext) -> Iterator[Finding]:
+    """A person without a travel document, its expiry, a nationality or a birth date cannot be
+    screened: whatever the parser or the sender left out, that person must not board unseen."""
+    for index, person in enumerate(manifest.Person):
+        documents = person.TravelDocument or ()
+        missing = [(what, where) for what, where, absent in (
+            ("travel document", ("TravelDocument",), not documents),
+            ("document expiry date", ("TravelDocument", 0, "ExpiryDate"),
+             bool(documents) and all(d.ExpiryDate is None for d in documents)),
+            ("nationality", ("NationalityCode",), person.NationalityCode is None),
+            ("birth date", ("BirthDate",), person.BirthDate is None),
+        ) if absent]
+        if missing:
+            yield rule_error(
+                "PERSON_CORE_DATA_MISSING",
+                f"{_who(person)} has no {', no '.join(what for what, _ in missing)}; the person cannot be "
+                "screened as sent",
+                "Person",
+                index,
+                *missing[0][1],
+            )
+
+
+def _twice(transport: object, end: str) -> bool:
+    return getattr(transport, f"{end}DateTime", None) is not None and \
+        getattr(transport, f"{end}LocalDateTime", None) is not None
+
+
+def leg_times_given_once(manifest: PassengerManifest, context: RuleContext) -> Iterator[Finding]:
+    """Version 1.1 gives each end of a leg one time: with its offset, or local when the zone is
+    not known; both at once leave the receiver two times to choose from."""
+    legs: list[tuple[object, tuple[str | int, ...]]] = [(manifest.Transport, ("Transport",))]
+    legs.extend((leg, ("ItineraryLeg", i)) for i, leg in enumerate(getattr(manifest, "ItineraryLeg", None) or ()))
+    for leg, path in legs:
+        for end in ("Departure", "Arrival"):
+            if _twice(leg, end):
+                yield rule_error(
+                    "LEG_TIME_TWICE",
+                    f"the {end.lower()} of journey {getattr(leg, 'JourneyID', '?')} gives both {end}DateTime and "
+                    f"{end}LocalDateTime; give one: the local time only when the place's time zone is not known",
+                    *path,
+                    f"{end}LocalDateTime",
+                )
+
+
 def no_board_gives_reason(response: APIResponse, context: RuleContext) -> Iterator[Finding]:
     for index, decision in enumerate(response.PersonDecision):
         if decision.DecisionCode == "no-board" and decision.ReasonCode is None:
@@ -253,5 +298,7 @@ MANIFEST: tuple[Rule, ...] = (
     on_its_person(persons_born_before_travel),
     on_its_person(mrz_check_digits_valid),
     on_its_person(mrz_matches_document),
+    on_its_person(persons_core_data_present),
+    leg_times_given_once,
 )
 API_RESPONSE: tuple[Rule, ...] = (no_board_gives_reason,)
