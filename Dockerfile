@@ -1,5 +1,35 @@
+# syntax=docker/dockerfile:1
 # One image for every swx component: the hub, the agency services, the NSW endpoints, the
 # hub's extra delivery workers and the one-shot init. docker-compose.yml picks the command.
+#
+# Two stages. The first builds wheels: swx's own, and one for each dependency. The second
+# installs them and nothing else: no source tree, no compiler, no build backend; the code
+# finds its schemas, samples, migrations and dashboard files inside the installed package
+# (services/kernel/resources.py), as after `pip install` anywhere else.
+
+FROM python:3.11-slim AS build
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+WORKDIR /src
+
+# The dependencies first, from pyproject.toml alone: a change to the code does not rebuild them.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+ && pip wheel --wheel-dir /wheels -r /tmp/requirements.txt
+
+# Then swx's own wheel, from exactly what it ships (.dockerignore keeps the rest out).
+COPY README.md LICENSE NOTICE ./
+COPY services ./services
+COPY schemas ./schemas
+COPY fixtures ./fixtures
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -11,21 +41,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 swx \
  && useradd --system --uid 10001 --gid swx --create-home --home-dir /home/swx --shell /usr/sbin/nologin swx
 
-WORKDIR /app
+# The built wheels, mounted for this one step: installed offline, none of them left in a layer.
+# Owned by root, so the services cannot change their own code.
+RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
+    pip install --no-index --find-links /wheels swx
 
-# The dependencies first, from pyproject.toml alone: a change to the code does not reinstall them.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
- && pip install -r /tmp/requirements.txt \
- && rm /tmp/requirements.txt
-
-# The project in place, installed editable: the code finds the Alembic migrations, schemas/
-# and fixtures/ (the NSW watchlist, the OpenAPI examples) beside itself in /app, as in a
-# checkout. Owned by root, so the services cannot change their own code.
-COPY . .
-RUN pip install --no-deps -e . \
- && mkdir -p /network /var/lib/swx \
+RUN mkdir -p /network /var/lib/swx \
  && mkdir -p -m 0700 /var/lib/swx-network \
  && for component in hub customs immigration port nsw-jp nsw-kh nsw-la nsw-mm nsw-th nsw-vn init-databases; do \
         mkdir -p -m 0700 "/secrets/$component"; \
@@ -41,6 +62,7 @@ RUN pip install --no-deps -e . \
 # secrets, owner-only (postgres, which reads its password as its own user, may traverse its own).
 # /var/lib/swx: each service's data directory (its databases are in PostgreSQL).
 USER swx
+WORKDIR /home/swx
 EXPOSE 8000
 
 # Every HTTP component listens on 8000 and answers /healthz (200 when its database is up);

@@ -1,18 +1,30 @@
 # Two entry points for a fresh machine with Python 3.11 and make:
 #   make demo   -- start the whole network on loopback, run the four flows, print every hop
-#   make test   -- lint, type-check and run the whole test suite
+#   make test   -- lint, type-check and run the whole test suite (what CI runs)
+# For the inner loop while changing code:
+#   make check  -- lint and the fast tests: no slow, network (real processes), browser or
+#                  PostgreSQL tests (markers registered in tests/conftest.py), on WORKERS
+#                  processes (pytest-xdist); under two minutes on two cores
+# Dependencies are installed at the versions pinned in requirements.lock, resolved from
+# pyproject.toml by `make lock` (uv pip compile); run it after changing a dependency there.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+FAST := not slow and not network and not browser and not postgres
+WORKERS ?= 2
+UV_VERSION := 0.13.9
+LOCK_FLAGS ?=
+# `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest release that fits
 
-.PHONY: demo test lint typecheck schemas bench clean
+.PHONY: demo test check lint typecheck schemas bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,8 +33,11 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
 
+check: $(STAMP) lint
+	$(BIN)/python -m pytest -q -m "$(FAST)" -n $(WORKERS)
+
 lint: $(STAMP)
-	$(BIN)/ruff check services tests benchmarks
+	$(BIN)/ruff check services tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,6 +47,13 @@ schemas: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/validate.py
+
+# Needs only the venv's pip (not the stamp: the lock may not exist yet or may not install).
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --quiet \
+		--custom-compile-command "make lock" --output-file requirements.lock $(LOCK_FLAGS)
 
 clean:
 	rm -rf $(VENV)

@@ -1,5 +1,7 @@
-"""Shared test fixtures: where the project and the read-only external corpora are."""
+"""Shared test fixtures: where the project and the read-only external corpora are, the
+markers that split the suite, and an environment the developer's shell cannot change."""
 
+import functools
 import json
 import os
 import time
@@ -14,6 +16,58 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"
 
+MARKERS = {
+    "slow": "takes several seconds or more; left out of `make check`",
+    "network": "starts real processes on loopback ports (swx up, workers, stand-ins); left out of `make check`",
+    "browser": "drives Debian's chromium through Playwright; left out of `make check`",
+    "postgres": "needs the PostgreSQL server (SWX_TEST_POSTGRES_URL, or postgres@127.0.0.1:5432); "
+                "left out of `make check`",
+}
+"""``make check`` runs ``-m "not slow and not network and not browser and not postgres"``;
+``make test`` (and CI) runs everything."""
+
+
+def _is_setting(name: str) -> bool:
+    """A variable the product reads. ``SWX_TEST_*`` and ``SWX_SCREENSHOT_DIR`` steer the tests
+    (no component reads them) and stay, also for pytest-xdist's workers."""
+    if name == "DATABASE_URL":
+        return True
+    return name.startswith("SWX_") and not name.startswith("SWX_TEST_") and name != "SWX_SCREENSHOT_DIR"
+
+
+POSTGRES_ADMIN_URL = os.environ.get("SWX_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+"""The server the ``postgres`` tests create their databases on (never ``DATABASE_URL``, which
+names a database of the product, not one to create others on)."""
+
+SHELL_SETTINGS = {name: os.environ.pop(name) for name in list(os.environ) if _is_setting(name)}
+"""The ``SWX_*`` / ``DATABASE_URL`` values the shell had, taken out of the environment as this
+file is loaded: before every other conftest and test module, since some settings are read when
+a module is imported (``SWX_SCHEMA_DIR``), and before pytest-xdist starts its workers."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    if not config.pluginmanager.hasplugin("timeout"):
+        raise pytest.UsageError("pytest-timeout is not installed (a dev dependency: make installs it); "
+                                "without it a hung test would hang the run")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    os.environ.update(SHELL_SETTINGS)  # pytest run in process (pytest.main) hands the shell back
+    SHELL_SETTINGS.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def settings_not_from_the_shell() -> Iterator[None]:
+    """No ``SWX_*`` or ``DATABASE_URL`` from the developer's shell reaches a test or a process it
+    starts: results do not depend on who runs them. Also clears what a module set while being
+    imported. A test that needs a setting passes it (``monkeypatch.setenv``, ``extra_env``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if _is_setting(name)]:
+            patch.delenv(name)
+        yield
+
 
 @pytest.fixture(scope="session")
 def external() -> Path:
@@ -27,10 +81,9 @@ def external() -> Path:
     return folder
 
 
-POSTGRES_ADMIN_URL = os.environ.get("SWX_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
+@functools.cache
 def _postgres_reachable() -> bool:
+    """Asked once per run: every ``postgres`` test skips (or fails in CI) for the same reason."""
     from sqlalchemy import create_engine
 
     from services.kernel.db import database_is_up
@@ -42,7 +95,7 @@ def _postgres_reachable() -> bool:
         engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, and a PostgreSQL database when the server is up
     (always under CI=true, where an unreachable server is a failure)."""

@@ -23,14 +23,16 @@ HOP_STYLES = {"hub": "magenta", "VN NSW": "cyan"}
 
 
 def run_network_demo(console: Console, *, data_dir: Path | None, base_port: int | None) -> int:
-    """Start a network of its own, run the four flows on it, stop it."""
+    """Start a network of its own, run the four flows on it, stop it. Its data stay in
+    ``data_dir`` when one is given; else they live in a temporary folder removed at the end,
+    which the demo therefore does not name."""
     if data_dir is None:
         with tempfile.TemporaryDirectory(prefix="swx-demo-") as folder:
-            return _run(console, Path(folder), base_port)
-    return _run(console, data_dir, base_port)
+            return _run(console, Path(folder), base_port, kept=False)
+    return _run(console, data_dir, base_port, kept=True)
 
 
-def _run(console: Console, data_dir: Path, base_port: int | None) -> int:
+def _run(console: Console, data_dir: Path, base_port: int | None, *, kept: bool) -> int:
     console.rule("[bold]swx demo[/]: the Mekong-Japan Single Window Exchange on loopback")
     try:
         net = LocalNetwork.prepare(data_dir=data_dir, base_port=base_port or free_base_port(), extra_env=DEMO_RETRIES)
@@ -42,7 +44,9 @@ def _run(console: Console, data_dir: Path, base_port: int | None) -> int:
         with Status("starting the hub, 3 agency services and 6 NSW endpoints ...", console=console):
             started = time.monotonic()
             net.start()
-        console.print(f"network up in {time.monotonic() - started:.1f} s, data in {data_dir}")
+        where = f"data kept in {data_dir}" if kept else "data in a temporary folder, removed when the demo ends " \
+            "(--data-dir keeps them)"
+        console.print(f"network up in {time.monotonic() - started:.1f} s, {where}", soft_wrap=True)
         for component in net.components:
             console.print(f"  {component.name:<12} {component.url}")
         tokens = {country: net.token(country) for country in (*PARTICIPANTS, OPERATOR)}

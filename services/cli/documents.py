@@ -4,7 +4,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.kernel import canonical
+from services.kernel import canonical, wco_xml
 from services.kernel.registry import REGISTRY, UnknownMessageType
 from services.kernel.rules import RuleContext
 from services.kernel.validation import Report, validate
@@ -12,6 +12,10 @@ from services.kernel.validation import Report, validate
 
 class UsageProblem(Exception):
     """The command was given something it cannot work with (exit code 2)."""
+
+
+TARGETS = ("xml", "json", "wco")
+"""What ``swx convert --to`` writes: the canonical XML or JSON, or WCO DM 3.6 XML (2.0 customs types)."""
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,16 @@ def check(path: Path, *, type_name: str | None, context: RuleContext) -> Checked
 
 
 def convert(report: Report, to: str) -> str:
-    """The typed document in the other (or same) canonical form."""
+    """The typed document in the other (or same) canonical form, or as WCO DM XML. Raises
+    ``UsageProblem`` for WCO XML of a type that has none."""
     assert report.document is not None
     assert report.message_type is not None
     if to == "json":
         return canonical.json_text(report.document)
+    if to == "wco":
+        if not wco_xml.writes_wco(report.document):
+            wco_types = " and ".join(kind.type_key for kind in wco_xml.KINDS)
+            raise UsageProblem(f"a {report.message_type.key} document has no WCO DM form; --to wco writes "
+                               f"{wco_types} only")
+        return wco_xml.write_wco(report.document).decode("utf-8")
     return canonical.xml_bytes(report.document, report.message_type).decode("utf-8")

@@ -11,12 +11,15 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+from services.cli.words import parse_time, plural
+from services.kernel import resources
+
+FIXTURES = resources.fixtures_dir()
 DECLARATION = FIXTURES / "customs.declaration/valid/th-export-natural-rubber-laem-chabang-to-saigon.xml"
 CERTIFICATE = FIXTURES / "customs.certificate-of-origin/valid/atiga-form-d-1-1-th-to-vn-rubber-wo-and-rvc-40.json"
 PAXLST = FIXTURES / "immigration.passenger-manifest/valid/tg560-bkk-han-passengers-one-passport-expired-paxlst-d05b.edi"
@@ -58,9 +61,13 @@ class Exchange:
     timeout: float = 60.0
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:6].upper())
     started: float = field(default_factory=time.monotonic)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """The same moment as ``started`` on the wall clock, against which the hub's times are read."""
 
-    def step(self, flow: str, hop: str, what: str, *, ok: bool = True) -> None:
-        self.report(Step(flow, hop, what, time.monotonic() - self.started, ok))
+    def step(self, flow: str, hop: str, what: str, *, ok: bool = True, at: datetime | None = None) -> None:
+        """Report a step: one seen now, or (``at``) one that happened when a service says it did."""
+        elapsed = (at - self.started_at).total_seconds() if at is not None else time.monotonic() - self.started
+        self.report(Step(flow, hop, what, elapsed, ok))
 
     def call(self, method: str, component: str, path: str, *, country: str, expect: tuple[int, ...] = (200,),
              **options: Any) -> Any:
@@ -88,22 +95,47 @@ class Exchange:
         record = self.call("GET", "hub", f"/messages/{message_id}", country=country, expect=(200, 404))
         return dict(record) if "timeline" in record else None
 
-    def until_state(self, flow: str, message_id: str, state: str, *, country: str) -> dict[str, Any]:
-        """Wait until the hub shows the message in ``state``; report each state it passes."""
-        seen: list[str] = []
+    def follow(self, flow: str, message_id: str, *, country: str) -> "Timeline":
+        return Timeline(self, flow, message_id, country)
+
+    def until_state(self, flow: str, message_id: str, state: str, *, country: str,
+                    timeline: "Timeline | None" = None) -> dict[str, Any]:
+        """Wait until the hub shows the message in ``state``; report each state it passes
+        (those ``timeline`` reported already are not reported again)."""
+        followed = timeline or self.follow(flow, message_id, country=country)
 
         def probe() -> dict[str, Any] | None:
-            record = self.hub_message(message_id, country=country)
-            if record is None:
-                return None
-            for step in record["timeline"][len(seen):]:
-                seen.append(step["state"])
-                self.step(flow, "hub", f"{record['document_type']} {record['sender']}->{record['receiver']}: "
-                                       f"{step['state']}" + (f" ({step['note']})" if step["note"] else ""))
-            return record if record["state"] == state else None
+            record = followed.poll()
+            return record if record is not None and record["state"] == state else None
 
         return dict(self.wait(f"message {message_id} to be {state}", probe,
-                              progress=lambda: seen[-1] if seen else "nothing"))
+                              progress=lambda: followed.seen[-1] if followed.seen else "nothing"))
+
+
+@dataclass
+class Timeline:
+    """A message followed at the hub: each state it passes is reported once, at the time the
+    hub recorded it (a retry shows when it happened, not when it was read)."""
+
+    exchange: Exchange
+    flow: str
+    message_id: str
+    country: str
+    seen: list[str] = field(default_factory=list)
+
+    def poll(self) -> dict[str, Any] | None:
+        """The hub's record now (None while the message is still in the agency's outbox),
+        after reporting the states it passed since the last look."""
+        record = self.exchange.hub_message(self.message_id, country=self.country)
+        if record is None:
+            return None
+        for entry in record["timeline"][len(self.seen):]:
+            self.seen.append(entry["state"])
+            note = f" ({entry['note']})" if entry["note"] else ""
+            self.exchange.step(self.flow, "hub", f"{record['document_type']} {record['sender']}->"
+                                                 f"{record['receiver']}: {entry['state']}{note}",
+                               at=parse_time(entry["at"]))
+        return record
 
 
 def export_with_origin(ex: Exchange) -> None:
@@ -233,28 +265,34 @@ def outage_drill(ex: Exchange, control: Control) -> None:
     message_id = _only(declared["messages"], "customs.acdd/1.0")["message_id"]
     ex.step(flow, "TH customs", f"declaration {declared['mrn']} accepted; its ACDD goes to VN")
 
+    timeline = ex.follow(flow, message_id, country="TH")
+
     def retrying() -> dict[str, Any] | None:
-        record = ex.hub_message(message_id, country="TH")
+        record = timeline.poll()
         return record if record and record["attempts"] >= 2 and record["state"] == "WAITING_FOR_RETRY" else None
 
     def held() -> dict[str, Any] | None:
-        record = ex.hub_message(message_id, country="TH")
+        record = timeline.poll()
         return record if record and record["state"] == "QUEUED" else None
 
     if getattr(control, "holds_messages", False):
         waiting = ex.wait("the ACDD to be held at the hub", held)
-        ex.step(flow, "hub", f"QUEUED and held while VN is suspended ({waiting['attempts']} attempts spent)")
+        ex.step(flow, "hub", f"QUEUED and held while VN is suspended ({plural(waiting['attempts'], 'attempt')} "
+                             "spent)")
     else:
         waiting = ex.wait("two failed attempts", retrying)
-        ex.step(flow, "hub", f"WAITING_FOR_RETRY after {waiting['attempts']} attempts: {waiting['last_error']}")
+        ex.step(flow, "hub", f"waiting to retry after {plural(waiting['attempts'], 'failed attempt')}: "
+                             f"{waiting['last_error']}")
     control.start("nsw-vn")
-    ex.step(flow, "VN NSW", getattr(control, "started", "endpoint back"))
-    record = ex.until_state(flow, message_id, "ACKNOWLEDGED", country="TH")
+    back_at = datetime.now(UTC)
+    timeline.poll()  # the retries made while VN was starting are shown before it is back
+    ex.step(flow, "VN NSW", getattr(control, "started", "endpoint back"), at=back_at)
+    record = ex.until_state(flow, message_id, "ACKNOWLEDGED", country="TH", timeline=timeline)
     inbox = ex.call("GET", "nsw-vn", "/inbox", country="VN", params={"sender": "TH", "limit": 1000})["items"]
     copies = [item for item in inbox if item["message_id"] == message_id]
     if len(copies) != 1:
         raise FlowFailed(f"VN's inbox holds the message {len(copies)} times")
-    ex.step(flow, "VN NSW", f"received once after {record['attempts']} attempts; nothing lost or doubled")
+    ex.step(flow, "VN NSW", f"received once after {plural(record['attempts'], 'attempt')}; nothing lost or doubled")
 
 
 def _only(messages: list[dict[str, Any]], document_type: str) -> dict[str, Any]:

@@ -34,21 +34,22 @@ err = Console(stderr=True)
 
 def keys_command(
     directory: Annotated[
-        Path, typer.Argument(help="Where to write the keys and the network file (never commit it).")
+        Path, typer.Argument(metavar="DIR", help="Where to write the keys and the network file (never commit it).")
     ] = Path("keys"),
     force: Annotated[
         bool, typer.Option("--force", help="Replace the keys and tokens of an existing directory.")
     ] = False,
     endpoint_template: Annotated[
-        str | None, typer.Option("--endpoint-template", help="Each NSW endpoint's URL, with {country} (lower "
-                                 "case) or {COUNTRY}: e.g. http://nsw-{country}:8000")
+        str | None, typer.Option("--endpoint-template", metavar="TEMPLATE", help="Each NSW endpoint's URL, with "
+                                 "{country} (lower case) or {COUNTRY}: e.g. http://nsw-{country}:8000")
     ] = None,
     secrets_dir: Annotated[
-        Path | None, typer.Option("--secrets-dir", help="Where to write each component's secrets, one directory "
-                                  "per component (default: DIR/secrets).")
+        Path | None, typer.Option("--secrets-dir", metavar="DIR", help="Where to write each component's secrets, "
+                                  "one directory per component (default: DIR/secrets).")
     ] = None,
     public_dir: Annotated[
-        Path | None, typer.Option("--public-dir", help="Also copy the public directory (no secret) here.")
+        Path | None, typer.Option("--public-dir", metavar="DIR", help="Also copy the public directory (no secret) "
+                                  "here.")
     ] = None,
 ) -> None:
     """Create Ed25519 key pairs, API tokens and database passwords for a fresh network, and

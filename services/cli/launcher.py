@@ -11,8 +11,11 @@ Ports, from ``base_port`` (8100 by default)::
 
 ``services.cli.compose`` describes the same network as ``docker-compose.yml`` runs it, from
 ``topology(in_containers=True)``; ``services.cli.databases`` creates the databases.
+``LocalNetwork.prepare`` records the URLs in ``<data-dir>/run/components.json``, where
+``swx submit`` and ``swx status`` find the network later.
 """
 
+import json
 import os
 import signal
 import socket
@@ -119,6 +122,12 @@ def endpoints(components: list[Component]) -> dict[str, str]:
     return {country: by_name[nsw_name(country)].url for country in PARTICIPANTS}
 
 
+def components_file(data_dir: Path) -> Path:
+    """``data_dir/run/components.json``: each component's URL and the network file, as the
+    network was last prepared in ``data_dir`` (``swx up``, ``swx demo --data-dir``)."""
+    return data_dir / "run" / "components.json"
+
+
 class LaunchError(RuntimeError):
     """The network cannot be prepared or started; the message says why, for a person."""
 
@@ -155,7 +164,20 @@ class LocalNetwork:
             raise LaunchError(f"cannot create the databases: {str(error).splitlines()[0]}") from None
         except (ValueError, KeyError) as error:
             raise LaunchError(f"{network_file} is not a network directory file: {error!r}") from None
-        return cls(components=components, data_dir=data_dir.resolve())
+        net = cls(components=components, data_dir=data_dir.resolve())
+        try:
+            net.record_components()
+        except OSError as error:
+            raise LaunchError(f"cannot prepare {data_dir}: {error.strerror or error}") from None
+        return net
+
+    def record_components(self) -> None:
+        """Write ``components_file``: where each component listens and where the network file
+        is, for the commands that talk to this network later (``swx submit``, ``swx status``)."""
+        state = {"network_file": str(self.network_file), "components": {c.name: c.url for c in self.components}}
+        file = components_file(self.data_dir)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
     @property
     def network_file(self) -> Path:

@@ -1,8 +1,10 @@
 """How the CLI shows findings and the registry to a person (rich) or a program (JSON)."""
 
+import textwrap
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from services.cli.documents import Checked
@@ -41,17 +43,22 @@ def report(console: Console, checked: Checked) -> None:
 
 
 def schemas(console: Console, registry: Registry) -> None:
-    table = Table(title="swx message types", header_style="bold")
-    table.add_column("type", no_wrap=True)
-    table.add_column("version", no_wrap=True)
-    for column in ("root / namespace", "schemas", "what"):
-        table.add_column(column, overflow="fold")
-    for message_type in registry:
-        table.add_row(message_type.type_id, message_type.version,
-                      f"{message_type.root_element}\n{message_type.namespace}",
-                      f"{_relative(message_type.xsd_path)}\n{_relative(message_type.json_schema_path)}",
-                      message_type.summary)
-    console.print(table)
+    """Each type version as a block that fits 80 columns: its name and what it is (wrapped
+    at words), its XML root and namespace, and its two schema files under their folder, each
+    path and namespace on a line of its own."""
+    types = list(registry)
+    console.print(f"[bold]swx message types[/]: {len(types)} versions of {len({t.type_id for t in types})} types",
+                  highlight=False)
+    for message_type in types:
+        console.print()
+        console.print(f"[bold]{message_type.type_id}[/] {message_type.version}", highlight=False)
+        for line in textwrap.wrap(message_type.summary, width=max(console.width - 2, 40)):
+            console.print(f"  {escape(line)}", highlight=False)
+        lines = [("XML", f"{message_type.root_element} in {message_type.namespace}"),
+                 ("files", f"{_relative(message_type.xsd_path.parent)}/"),
+                 ("", f"{message_type.xsd_path.name}, {message_type.json_schema_path.name}")]
+        for label, value in lines:
+            console.print(f"  [dim]{label:<5}[/] {escape(value)}", highlight=False, soft_wrap=True)
 
 
 def _relative(path: Any) -> str:

@@ -3,8 +3,6 @@
 Run: ``uvicorn --factory services.customs.app:create_app --port 8101``.
 """
 
-from pathlib import Path
-
 import httpx
 from fastapi import FastAPI
 from sqlmodel import Session
@@ -13,20 +11,22 @@ from services.customs.answers import record_customs_answer
 from services.customs.certificate_endpoints import router as certificate_router
 from services.customs.config import CustomsSettings
 from services.customs.endpoints import router as declaration_router
+from services.kernel import resources
 from services.kernel.messages.customs import Response
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.types import Document
+from services.kernel.messages.wco.response import CustomsResponse
 from services.kernel.outbox import OutboxMessage
 from services.kernel.web.answers import answers_router
 from services.kernel.web.service import create_service_app
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = resources.migrations_dir("services.customs")
 
 
 def _record_customs_response(session: Session, document: Document, envelope: Envelope,
                              answered: OutboxMessage) -> None:
-    """The importing customs answered one of ``envelope.receiver``'s ACDDs or certificates."""
-    assert isinstance(document, Response)
+    """The importing customs answered one of ``envelope.receiver``'s ACDDs or certificates (1.0 or 2.0)."""
+    assert isinstance(document, Response | CustomsResponse)
     record_customs_answer(session, response=document, for_country=envelope.receiver, answered=answered)
 
 

@@ -4,7 +4,9 @@ kept, and sent to the importing country's customs.
 A certificate may name the export declaration it covers (``DeclarationID``, an MRN given
 here). The engine can only check the certificate's items against that declaration once the
 declaration is known, and which one it is stands inside the body; so a linked certificate
-is validated twice: once on its own, then with its declaration beside it.
+is validated twice: once on its own, then with its declaration beside it. The kernel's rules
+read a 1.x declaration; a 2.0 (WCO DM 3.6) one is checked through its facts, with its
+preference claims, in ``certificate_links``.
 
 Versions 1.0 and 1.1 are both taken, and sent on in the version they came in. A 1.1
 certificate has a status, and the record keeps where each certificate stands:
@@ -32,6 +34,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from services.customs import repository
+from services.customs.certificate_links import link_findings
+from services.customs.declaration_facts import facts_of
 from services.customs.models import CertificateRecord, DeclarationRecord
 from services.customs.service import declaration_document
 from services.kernel import canonical, outbox, refdata
@@ -81,9 +85,13 @@ def accept_certificate(session: Session, body: bytes, *, fmt: str, caller: Calle
     declaration = None
     if certificate.DeclarationID is not None:
         declaration = referenced_declaration(session, certificate=certificate)
-        related = RuleContext(related={"declaration": declaration_document(declaration)})
+        document = declaration_document(declaration)
+        related = RuleContext(related={"declaration": document})
         # The whole body again rather than the rules alone, so that findings keep their XML line numbers.
         against = validate(body, media_type=media_type, expected_type=CERTIFICATE, limits=limits, context=related)
+        facts = facts_of(document)
+        if facts.is_wco:
+            against.findings.extend(link_findings(certificate, facts))
         if against.errors:
             metrics.validated(found.key, "refused")
             raise refusal(against, CERTIFICATE)

@@ -1,4 +1,11 @@
-"""Customs HTTP endpoints for declarations: thin, parse, call the service, shape the answer."""
+"""Customs HTTP endpoints for declarations: thin, parse, call the service, shape the answer.
+
+A declaration is lodged as JSON, as XML (canonical swx XML of any version) or as WCO DM 3.6
+XML as it is (``application/xml`` or ``application/vnd.wco.dec+xml``: the engine tells WCO by
+its namespace). ``GET /declarations/{mrn}`` gives the record as JSON, the declaration as
+canonical XML (``Accept: application/xml``) or, for a 2.0 declaration, as WCO DM 3.6 XML
+(``Accept: application/vnd.wco.dec+xml`` or ``?format=wco``).
+"""
 
 import json
 from typing import Annotated, Any, Literal
@@ -10,12 +17,13 @@ from sqlmodel import Session
 from services.customs import repository, service
 from services.customs.answers import certificate_outcome
 from services.customs.certificates import subject_of as certificate_subject
+from services.customs.declaration_facts import AnyDeclaration
 from services.customs.models import DeclarationRecord
 from services.customs.schemas import CertificateLink, DeclarationItem, DeclarationPage, DeclarationPublic, HistoryEntry
-from services.kernel import canonical
-from services.kernel.messages.customs import Declaration
+from services.kernel import canonical, wco_xml
+from services.kernel.messages.wco.declaration import GoodsDeclaration
 from services.kernel.outbox import message_summaries
-from services.kernel.web.bodies import DocumentBody, document_response, wants_xml
+from services.kernel.web.bodies import DocumentBody, wants_xml
 from services.kernel.web.contract import (
     BODY_ERRORS,
     Offset,
@@ -24,6 +32,7 @@ from services.kernel.web.contract import (
     request_body,
 )
 from services.kernel.web.identity import CallerDep
+from services.kernel.web.problems import NotAcceptable
 from services.kernel.web.service import SessionDep, wake_dispatcher
 from services.kernel.web.submissions import accept_document
 
@@ -33,6 +42,26 @@ XML_OR_JSON: dict[int | str, dict[str, Any]] = {
           "description": "JSON resource, or the document itself as XML with Accept: application/xml"},
     **problem_responses(404, 406),
 }
+WCO_DEC = wco_xml.WCO_DEC_MEDIA_TYPE
+DECLARATION_FORMATS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/xml": {"schema": {"type": "string"}},
+                      WCO_DEC: {"schema": {"type": "string"}}},
+          "description": "JSON resource; the declaration itself (ID = MRN) as canonical XML with Accept: "
+                         f"application/xml, or, for a 2.0 declaration, as WCO DM 3.6 XML with Accept: {WCO_DEC} "
+                         "or ?format=wco"},
+    **problem_responses(404, 406, descriptions={
+        406: "None of the media types in Accept can be given, or WCO XML was asked for a 1.x declaration "
+             "(WCO XML exists only for customs.declaration 2.0)"}),
+}
+
+
+def _lodging_body() -> dict[str, Any]:
+    """The request body of ``POST /declarations``: the type's JSON and XML, and WCO DM 3.6 XML."""
+    extra = request_body("customs.declaration")
+    extra["requestBody"]["content"][WCO_DEC] = {"schema": {"type": "string", "description": (
+        "a WCO DM 3.6 declaration (DEC) as it is: the DMS MetaData wrapper or a bare Declaration in "
+        f"{wco_xml.DEC_NS}; also taken as application/xml")}}
+    return extra
 
 
 def outbound(session: Session, subject: str) -> list[OutboundMessagePublic]:
@@ -66,7 +95,7 @@ def declaration_resource(session: Session, record: DeclarationRecord) -> Declara
 
 
 @router.post("/declarations", status_code=201, summary="Lodge a goods declaration (import or export)",
-             response_model=DeclarationPublic, openapi_extra=request_body("customs.declaration"),
+             response_model=DeclarationPublic, openapi_extra=_lodging_body(),
              responses={200: {"description": "The same declaration was lodged before; its record, same MRN",
                               "model": DeclarationPublic},
                         **problem_responses(*BODY_ERRORS, 403, 409, 422, 429, descriptions={
@@ -81,9 +110,9 @@ def lodge_declaration(
     body, fmt = received.data, received.format
     declaration, _ = accept_document(body, fmt=fmt, message_type=service.DECLARATION,
                                      max_bytes=settings.max_body_bytes, metrics=request.app.state.metrics)
-    assert isinstance(declaration, Declaration)
+    assert isinstance(declaration, AnyDeclaration)
     lodged = service.lodge_declaration(session, caller=caller, declaration=declaration,
-                                       policy=request.app.state.risk_policy)
+                                       policy=request.app.state.risk_policy, network=request.app.state.network)
     resource = declaration_resource(session, lodged.record).model_dump(mode="json")
     wake_dispatcher(request)
     return JSONResponse(resource, status_code=201 if lodged.created else 200,
@@ -91,14 +120,48 @@ def lodge_declaration(
 
 
 @router.get("/declarations/{mrn}", summary="A declaration with its lane, history, messages and outcome",
-            response_model=DeclarationPublic, responses=XML_OR_JSON)
-def get_declaration(mrn: str, request: Request, caller: CallerDep,
-                    session: SessionDep) -> Response | DeclarationPublic:
-    """The declaration's record; ``Accept: application/xml`` gives the declaration itself (ID = MRN)."""
+            response_model=DeclarationPublic, responses=DECLARATION_FORMATS)
+def get_declaration(
+    mrn: str, request: Request, caller: CallerDep, session: SessionDep,
+    format: Annotated[Literal["json", "xml", "wco"] | None, Query(
+        description="json (the record), xml (the declaration as canonical XML) or wco (a 2.0 declaration as "
+                    "WCO DM 3.6 XML); overrides Accept")] = None,
+) -> Response | DeclarationPublic:
+    """The declaration's record; Accept (or ``format``) asks for the declaration itself, as XML or WCO XML."""
     record = service.visible_declaration(session, caller=caller, mrn=mrn)
-    if wants_xml(request):
-        return document_response(request, service.declaration_document(record), service.declaration_type(record))
+    wanted = format or _negotiated(request)
+    if wanted == "wco":
+        document = service.declaration_document(record)
+        if not isinstance(document, GoodsDeclaration):
+            raise NotAcceptable(f"declaration {mrn} is {record.document_type}: WCO DM 3.6 XML exists only for "
+                                "customs.declaration 2.0; ask for application/json or application/xml")
+        return Response(wco_xml.write_wco(document), media_type=WCO_DEC)
+    if wanted == "xml":
+        document = service.declaration_document(record)
+        return Response(canonical.xml_bytes(document, service.declaration_type(record)), media_type="application/xml")
     return declaration_resource(session, record)
+
+
+def _negotiated(request: Request) -> str:
+    """wco when Accept prefers WCO XML (at least as much as anything else it lists), else xml or json."""
+    best_other, wco = 0.0, 0.0
+    for part in request.headers.get("accept", "").split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        quality = next((_quality(p[2:]) for p in params if p.startswith("q=")), 1.0)
+        if media.lower() == WCO_DEC:
+            wco = max(wco, quality)
+        elif media:
+            best_other = max(best_other, quality)
+    if wco > 0 and wco >= best_other:
+        return "wco"
+    return "xml" if wants_xml(request) else "json"
+
+
+def _quality(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
 
 
 @router.post("/declarations/{mrn}/release", summary="Release a declaration held for control (officers only)",

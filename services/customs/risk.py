@@ -10,14 +10,17 @@ Every accepted declaration gets a lane from the policy below (all of it configur
   ``risk_yellow_hs_chapters`` (default 22 beverages and spirits, 24 tobacco: excise goods),
   its origin is one of ``risk_yellow_origin_countries`` (default none), the invoice amount
   is above ``risk_value_threshold`` (default 1,000,000, compared as written in whatever
-  currency the invoice is in: a nominal tripwire, not a valuation), or the declaration is
+  currency the invoice is in: a nominal tripwire, not a valuation; a 2.0 declaration
+  without an invoice amount is not compared), or the declaration is
   drawn at random, with probability ``risk_random_rate`` (default 0.05), as a compliance
   sample;
 - **green** (released at once) otherwise.
 
-Every rule is evaluated and the most severe lane wins, so the reasons list each rule that
-fired. The random draw is seeded with the MRN: the same declaration always draws the same
-number, so a lane can be explained and reproduced after the fact.
+A goods item's origins are all it declares (a 2.0 item may give its non-preferential and its
+preferential origin); each is held against the lists. Every rule is evaluated and the most
+severe lane wins, so the reasons list each rule that fired. The random draw is seeded with
+the MRN: the same declaration always draws the same number, so a lane can be explained and
+reproduced after the fact.
 """
 
 import random
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from services.kernel.messages.customs import Declaration
+from services.customs.declaration_facts import AnyDeclaration, DeclarationFacts, facts_of
 
 Lane = Literal["green", "yellow", "red"]
 SEVERITY: dict[Lane, int] = {"green": 0, "yellow": 1, "red": 2}
@@ -53,12 +56,15 @@ def random_draw(mrn: str) -> float:
     return random.Random(mrn).random()
 
 
-def assess(declaration: Declaration, *, mrn: str, policy: RiskPolicy) -> LaneDecision:
+def assess(declaration: DeclarationFacts | AnyDeclaration, *, mrn: str, policy: RiskPolicy) -> LaneDecision:
     """The lane for ``declaration`` (accepted under ``mrn``) and the reasons for it."""
+    if not isinstance(declaration, DeclarationFacts):
+        declaration = facts_of(declaration)
     hits = list(_goods_hits(declaration, policy))
-    invoice = declaration.InvoiceAmount
-    if invoice.value > policy.value_threshold:
-        hits.append(("yellow", f"invoice amount {invoice.value} {invoice.currencyID} is above the threshold "
+    invoice = declaration.invoice
+    if invoice is not None and invoice[0] > policy.value_threshold:
+        amount, currency = invoice
+        hits.append(("yellow", f"invoice amount {amount} {currency or '(no currency given)'} is above the threshold "
                                f"of {policy.value_threshold}"))
     draw = random_draw(mrn)
     if draw < policy.random_rate:
@@ -68,16 +74,16 @@ def assess(declaration: Declaration, *, mrn: str, policy: RiskPolicy) -> LaneDec
     return LaneDecision(lane, tuple(reason for _, reason in hits))
 
 
-def _goods_hits(declaration: Declaration, policy: RiskPolicy) -> Iterator[tuple[Lane, str]]:
-    for item in declaration.GoodsShipment.GovernmentAgencyGoodsItem:
-        chapter = item.Commodity.Classification.ID[:2]
-        origin = item.Origin.CountryCode
-        label = f"goods item {item.SequenceNumeric}"
+def _goods_hits(declaration: DeclarationFacts, policy: RiskPolicy) -> Iterator[tuple[Lane, str]]:
+    for item in declaration.items:
+        chapter = item.hs_code[:2] if item.hs_code is not None else None
+        label = f"goods item {item.sequence}"
         if chapter in policy.red_hs_chapters:
             yield "red", f"{label}: HS chapter {chapter} is a red-lane chapter"
         elif chapter in policy.yellow_hs_chapters:
             yield "yellow", f"{label}: HS chapter {chapter} is a yellow-lane chapter"
-        if origin in policy.red_origin_countries:
-            yield "red", f"{label}: origin {origin} is a red-lane origin"
-        elif origin in policy.yellow_origin_countries:
-            yield "yellow", f"{label}: origin {origin} is a yellow-lane origin"
+        for origin in dict.fromkeys(o.country for o in item.origins):
+            if origin in policy.red_origin_countries:
+                yield "red", f"{label}: origin {origin} is a red-lane origin"
+            elif origin in policy.yellow_origin_countries:
+                yield "yellow", f"{label}: origin {origin} is a yellow-lane origin"

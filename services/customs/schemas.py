@@ -45,7 +45,8 @@ class DeclarationPublic(BaseModel):
     messages: list[OutboundMessagePublic]
     certificates_of_origin: list[CertificateLink]
     outcome: dict[str, Any] | None = Field(description="the destination customs' answer to the ACDD, once it came")
-    declaration: dict[str, Any] = Field(description="the declaration as lodged, in canonical JSON, ID = MRN")
+    declaration: dict[str, Any] = Field(description="the declaration as lodged, in canonical JSON, its ID (in 2.0 "
+                                                    "Declaration/ID) the MRN")
 
 
 class DeclarationItem(BaseModel):

@@ -9,7 +9,14 @@ then a ``response:<function>`` entry for each customs response that comes back. 
 declaration (schema or rule findings) is refused with 422 and never stored.
 
 The MRN is customs' own: an ``ID`` the trader sends is ignored (replaced by the MRN), and it
-plays no part in idempotency, which compares the canonical document without it.
+plays no part in idempotency, which compares the canonical document without it (and, for a
+2.0 declaration, without the DMS wrapper's metadata and the schema locations a WCO file
+named: how the declaration was sent, wrapped or bare, is not part of what it declares).
+
+Every version is lodged the same way: what lodging needs is read through
+``declaration_facts``, so a 2.0 (WCO DM 3.6) declaration gets its MRN, lane, history and
+ACDD exactly as a 1.x one. The ACDD is built before the declaration is stored: one that
+could not be built, or that its receiver would refuse, refuses the declaration (422).
 """
 
 import json
@@ -22,23 +29,24 @@ from typing import Any
 from sqlmodel import Session
 
 from services.customs import repository
-from services.customs.acdd import acdd_for
+from services.customs.acdd import checked_acdd
+from services.customs.declaration_facts import AnyDeclaration, DeclarationFacts, RequiredBySwx, facts_of
 from services.customs.models import DeclarationEvent, DeclarationRecord
 from services.customs.mrn import new_mrn
+from services.customs.response_outcome import Answer, AnyResponse, answers_of, outcome_entry, response_refs
 from services.customs.risk import RiskPolicy, assess
 from services.kernel import canonical, outbox, refdata
 from services.kernel.clock import utcnow
-from services.kernel.messages.customs import Declaration, Response
+from services.kernel.messages.types import Document
+from services.kernel.messages.wco.declaration import GoodsDeclaration
+from services.kernel.network import Network
 from services.kernel.registry import REGISTRY, MessageType
 from services.kernel.web.identity import Caller
-from services.kernel.web.problems import Conflict, Forbidden, NotFound
+from services.kernel.web.problems import Conflict, Forbidden, InvalidDocument, NotFound
 
 log = logging.getLogger("swx.customs")
 DECLARATION = REGISTRY.get("customs.declaration")
 """The type a submission must be; the engine checks the type id, so every version passes."""
-ACDD = REGISTRY.get("customs.acdd", "1.0")
-RESPONSE_FUNCTIONS = {"01": "accepted", "02": "received", "03": "rejected", "05": "control",
-                      "06": "documents-required", "09": "cleared", "10": "invalidated", "13": "tax-assessment"}
 MRN_ATTEMPTS = 3
 LANE_ACTIONS = {"green": "released without examination", "yellow": "held for a documentary check",
                 "red": "held for a physical examination"}
@@ -50,46 +58,71 @@ class Lodged:
     created: bool
 
 
-def lodging_country(declaration: Declaration) -> str:
+def lodging_country(declaration: AnyDeclaration) -> str:
     """Whose customs takes the declaration: the export country's for an export, the destination's for an import."""
-    shipment = declaration.GoodsShipment
-    return shipment.ExportCountry.ID if declaration.TypeCode.startswith("EX") else shipment.Destination.CountryCode
+    return facts_of(declaration).lodging_country
 
 
-def lodge_declaration(session: Session, *, caller: Caller, declaration: Declaration, policy: RiskPolicy) -> Lodged:
-    """Accept the declaration once per (country, declarant, LRN), give it an MRN and a lane."""
-    country = lodging_country(declaration)
+def read_facts(declaration: AnyDeclaration) -> DeclarationFacts:
+    """The declaration's facts, or the 422 naming what swx needs and the declaration lacks."""
+    try:
+        return facts_of(declaration)
+    except RequiredBySwx as lacking:
+        raise InvalidDocument(f"the declaration cannot be lodged: {lacking}", lacking.findings) from None
+
+
+def numbered(declaration: AnyDeclaration, mrn: str | None) -> AnyDeclaration:
+    """The declaration with ``mrn`` as its ID (None: without an ID)."""
+    if isinstance(declaration, GoodsDeclaration):
+        return declaration.model_copy(update={"Declaration": declaration.Declaration.model_copy(update={"ID": mrn})})
+    return declaration.model_copy(update={"ID": mrn})
+
+
+def content_digest(declaration: AnyDeclaration) -> str:
+    """What "the same declaration" means: its canonical JSON without the ID (and WCO wrapping)."""
+    unnumbered = numbered(declaration, None)
+    if isinstance(unnumbered, GoodsDeclaration):
+        unnumbered = unnumbered.model_copy(update={"MetaData": None, "SchemaLocationHint": None})
+    return canonical.digest(canonical.json_text(unnumbered))
+
+
+def lodge_declaration(session: Session, *, caller: Caller, declaration: AnyDeclaration, policy: RiskPolicy,
+                      network: Network | None = None) -> Lodged:
+    """Accept the declaration once per (country, declarant, LRN), give it an MRN and a lane.
+    ``network`` says which ACDD version each country accepts (without it, 1.0)."""
+    facts = read_facts(declaration)
+    country = facts.lodging_country
     if caller.country != country and not caller.is_operator:
-        kind = "an export declaration is lodged in the export country" if declaration.TypeCode.startswith("EX") \
+        kind = "an export declaration is lodged in the export country" if facts.direction == "EX" \
             else "an import declaration is lodged in the destination country"
         raise Forbidden(f"{kind}, {country}; your credential is for {caller.country}")
-    declarant = declaration.Declarant.ID or declaration.Declarant.Name
-    digest = canonical.digest(canonical.json_text(declaration.model_copy(update={"ID": None})))
+    digest = content_digest(declaration)
     for _ in range(MRN_ATTEMPTS):
-        existing = repository.find_declaration(session, country=country, declarant=declarant,
-                                               lrn=declaration.FunctionalReferenceID)
+        existing = repository.find_declaration(session, country=country, declarant=facts.declarant_key,
+                                               lrn=facts.lrn)
         if existing is not None:
             return _replay(session, existing, digest)
-        accepted = _accept(session, declaration=declaration, country=country, declarant=declarant, digest=digest,
-                           policy=policy, lodged_by=caller.country)
+        accepted = _accept(session, declaration=declaration, facts=facts, digest=digest, policy=policy,
+                           lodged_by=caller.country, network=network)
         if accepted is not None:
             return Lodged(accepted, created=True)
         # Not inserted: a concurrent request took the key (the next look finds it) or, once in 1e20, the MRN.
-    raise RuntimeError(f"declaration {declaration.FunctionalReferenceID} could not be stored in {MRN_ATTEMPTS} tries")
+    raise RuntimeError(f"declaration {facts.lrn} could not be stored in {MRN_ATTEMPTS} tries")
 
 
-def _accept(session: Session, *, declaration: Declaration, country: str, declarant: str, digest: str,
-            policy: RiskPolicy, lodged_by: str) -> DeclarationRecord | None:
+def _accept(session: Session, *, declaration: AnyDeclaration, facts: DeclarationFacts, digest: str,
+            policy: RiskPolicy, lodged_by: str, network: Network | None) -> DeclarationRecord | None:
     """Number, assess and store the declaration, with its history and its ACDD; None if the row exists."""
     accepted_at = utcnow()
+    country = facts.lodging_country
     mrn = new_mrn(country=country, accepted_at=accepted_at)
-    document = declaration.model_copy(update={"ID": mrn})
-    decision = assess(document, mrn=mrn, policy=policy)
-    shipment = declaration.GoodsShipment
+    document = numbered(declaration, mrn)
+    announcement = _acdd(facts, mrn=mrn, issued_at=accepted_at, network=network)
+    decision = assess(facts, mrn=mrn, policy=policy)
     inserted = repository.insert_once(session, DeclarationRecord(
-        mrn=mrn, country=country, declarant=declarant, lrn=declaration.FunctionalReferenceID,
-        type_code=declaration.TypeCode, direction=declaration.TypeCode[:2],
-        export_country=shipment.ExportCountry.ID, destination_country=shipment.Destination.CountryCode,
+        mrn=mrn, country=country, declarant=facts.declarant_key, lrn=facts.lrn,
+        type_code=facts.type_code, direction=facts.direction,
+        export_country=facts.export_country, destination_country=facts.destination_country,
         status="released" if decision.lane == "green" else "under-control", lane=decision.lane,
         lane_reasons=json.dumps(list(decision.reasons)), conversation_id=str(uuid.uuid4()),
         document_type=declaration.document_type, content_digest=digest, document=canonical.json_text(document),
@@ -102,10 +135,31 @@ def _accept(session: Session, *, declaration: Declaration, country: str, declara
     for status, note in (("lodged", f"LRN {record.lrn} by {lodged_by}"), ("accepted", f"MRN {mrn}"),
                          (f"lane:{decision.lane}", lane_note), (record.status, LANE_ACTIONS[decision.lane])):
         repository.add_event(session, DeclarationEvent(mrn=mrn, status=status, at=accepted_at, note=note))
-    _send_acdd(session, record=record, document=document, issued_at=accepted_at)
+    if announcement is not None:
+        acdd, message_type = announcement
+        message = outbox.enqueue(session, document=acdd, message_type=message_type, sender=record.export_country,
+                                 receiver=record.destination_country, subject=subject_of(record.mrn),
+                                 conversation_id=record.conversation_id)
+        log.info("declaration.acdd_queued mrn=%s receiver=%s message_id=%s type=%s", record.mrn,
+                 record.destination_country, message.message_id, message_type.key)
     log.info("declaration.accepted mrn=%s lrn=%s type=%s lane=%s country=%s", mrn, record.lrn, record.type_code,
              decision.lane, country)
     return record
+
+
+def _acdd(facts: DeclarationFacts, *, mrn: str, issued_at: datetime,
+          network: Network | None) -> tuple[Document, MessageType] | None:
+    """An export to another network country announces the goods to its customs with an ACDD, in
+    the newest version the receiver accepts (the network directory says which)."""
+    destination = facts.destination_country
+    if facts.direction != "EX" or destination == facts.export_country or destination not in refdata.PARTICIPANTS:
+        return None
+    try:
+        return checked_acdd(facts, mrn=mrn, issued_at=issued_at, receiver=destination,
+                            accepts=lambda key: network is not None and network.accepts(destination, key))
+    except RequiredBySwx as lacking:
+        raise InvalidDocument(f"the declaration cannot be lodged: the ACDD to {destination} needs what it lacks: "
+                              f"{lacking}", lacking.findings) from None
 
 
 def _replay(session: Session, existing: DeclarationRecord, digest: str) -> Lodged:
@@ -122,18 +176,6 @@ def _replay(session: Session, existing: DeclarationRecord, digest: str) -> Lodge
         log.info("declaration.message_requeued mrn=%s message_id=%s receiver=%s", existing.mrn, message.message_id,
                  message.receiver)
     return Lodged(existing, created=False)
-
-
-def _send_acdd(session: Session, *, record: DeclarationRecord, document: Declaration, issued_at: datetime) -> None:
-    """An export to another network country announces the goods to its customs with an ACDD."""
-    destination = record.destination_country
-    if record.direction != "EX" or destination == record.export_country or destination not in refdata.PARTICIPANTS:
-        return
-    acdd = acdd_for(document, mrn=record.mrn, issued_at=issued_at)
-    message = outbox.enqueue(session, document=acdd, message_type=ACDD, sender=record.export_country,
-                             receiver=destination, subject=subject_of(record.mrn),
-                             conversation_id=record.conversation_id)
-    log.info("declaration.acdd_queued mrn=%s receiver=%s message_id=%s", record.mrn, destination, message.message_id)
 
 
 def subject_of(mrn: str) -> str:
@@ -164,42 +206,34 @@ def visible_declaration(session: Session, *, caller: Caller, mrn: str) -> Declar
     return record
 
 
-def record_response(session: Session, *, response: Response, for_country: str) -> DeclarationRecord:
-    """Keep a ``customs.response`` that answers one of ``for_country``'s declarations (named by MRN).
+def record_response(session: Session, *, response: AnyResponse, for_country: str) -> DeclarationRecord:
+    """Keep a ``customs.response`` (1.0, or each answer of a 2.0 one, in order) that answers one
+    of ``for_country``'s declarations (named by MRN).
 
-    The latest response is the declaration's ``outcome``; each one also adds a history entry.
-    A response recorded before (same response ID) changes nothing.
+    The latest answer is the declaration's ``outcome``; each one also adds a history entry.
+    An answer recorded before (its response ID in the history) changes nothing.
     """
-    mrn = response.Declaration.ID
+    records = [_record_answer(session, answer=answer, for_country=for_country) for answer in answers_of(response)]
+    return records[-1]
+
+
+def _record_answer(session: Session, *, answer: Answer, for_country: str) -> DeclarationRecord:
+    refs = response_refs(answer)
+    mrn = refs.mrn
     record = repository.get_declaration(session, mrn) if mrn is not None else None
     if record is None or record.country != for_country:
-        raise NotFound(f"customs response {response.ID} answers declaration {mrn or '(no MRN)'}, "
-                       f"which is not one of {for_country}'s")
-    previous = outcome_of(record)
-    if previous is not None and previous["response_id"] == response.ID:
+        raise NotFound(f"customs response {refs.response_id or '(no reference)'} answers declaration "
+                       f"{mrn or '(no MRN)'}, which is not one of {for_country}'s")
+    note = f"customs response {refs.response_id or '(no reference)'}"
+    if refs.response_id is not None and any(e.note == note for e in repository.events_for(session, record.mrn)):
         return record
-    function = RESPONSE_FUNCTIONS[response.FunctionCode]
-    record.outcome = json.dumps(outcome_entry(response))
+    entry = outcome_entry(answer)
+    record.outcome = json.dumps(entry)
     session.add(record)
-    repository.add_event(session, DeclarationEvent(mrn=record.mrn, status=f"response:{function}",
-                                                   note=f"customs response {response.ID}"))
-    log.info("declaration.response_recorded mrn=%s response=%s function=%s", record.mrn, response.ID, function)
+    repository.add_event(session, DeclarationEvent(mrn=record.mrn, status=f"response:{entry['function']}", note=note))
+    log.info("declaration.response_recorded mrn=%s response=%s function=%s", record.mrn, refs.response_id,
+             entry["function"])
     return record
-
-
-def outcome_entry(response: Response) -> dict[str, Any]:
-    """How a record keeps the customs response that answered it."""
-    function = RESPONSE_FUNCTIONS[response.FunctionCode]
-    return {
-        "response_id": response.ID, "function_code": response.FunctionCode, "function": function,
-        "issued_at": response.IssueDateTime.isoformat(), "issuing_office": response.IssuingOfficeID,
-        "lane": response.LaneCode,
-        "errors": [{"code": e.ValidationCode, "description": e.Description, "pointer": e.Pointer}
-                   for e in response.Error or ()],
-        "duties": [{"type": d.TypeCode, "amount": str(d.TaxAssessedAmount.value),
-                    "currency": d.TaxAssessedAmount.currencyID} for d in response.DutyTaxFee or ()],
-        "remarks": response.Remarks, "recorded_at": utcnow().isoformat(),
-    }
 
 
 def outcome_of(record: DeclarationRecord) -> dict[str, Any] | None:
@@ -210,8 +244,8 @@ def declaration_type(record: DeclarationRecord) -> MessageType:
     return REGISTRY.get(record.document_type)
 
 
-def declaration_document(record: DeclarationRecord) -> Declaration:
+def declaration_document(record: DeclarationRecord) -> AnyDeclaration:
     """The stored declaration, in the version it was lodged in, with its MRN as ID."""
     document = declaration_type(record).model.model_validate(json.loads(record.document), strict=False)
-    assert isinstance(document, Declaration)
+    assert isinstance(document, AnyDeclaration)
     return document

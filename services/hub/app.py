@@ -6,7 +6,6 @@ sharing its PostgreSQL database: ``swx hub-worker``.
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -16,9 +15,10 @@ from services.hub.dashboard import router as dashboard_router
 from services.hub.delivery import DeliveryWorker
 from services.hub.endpoints import router
 from services.hub.metrics import MessageStates
+from services.kernel import resources
 from services.kernel.web.service import create_service_app
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = resources.migrations_dir("services.hub")
 
 
 def create_app(settings: HubSettings | None = None, *, delivery_client: httpx.AsyncClient | None = None) -> FastAPI:

@@ -3,7 +3,11 @@
 The pages carry no message data: a browser cannot send ``Authorization`` on page load, so
 the shell asks for a token once (kept in ``sessionStorage``) and its script reads the JSON
 below and the hub's own ``/messages`` endpoints with it. Every caller sees what the API
-lets it see: the operator everything, a country its own messages.
+lets it see: the operator everything, a country its own messages. The sign-in page says
+where the tokens are: the files ``swx up`` and ``swx keys`` write.
+
+Times are shown in UTC, with "UTC" written beside each. A participant the operator
+suspended is shown on the map, in the link table and on every message that waits for it.
 """
 
 import math
@@ -15,22 +19,22 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
-from services.hub import repository, views
+from services.hub import repository
+from services.hub.endpoints import WAITING, summaries
 from services.hub.models import REPLAYABLE, STATES, HubMessage
 from services.hub.schemas import DashboardLinks, DashboardMessages, DashboardSession
+from services.kernel import resources
+from services.kernel.keys import token_file
 from services.kernel.network import business_document_types
-from services.kernel.participants import PARTICIPANTS
+from services.kernel.participants import OPERATOR, PARTICIPANTS
 from services.kernel.web.contract import problem_responses
 from services.kernel.web.identity import Caller, CallerDep
 from services.kernel.web.problems import MalformedRequest, NotFound
 from services.kernel.web.service import SessionDep
 
-HERE = Path(__file__).resolve().parent
 STATIC = {"dashboard.css": "text/css", "common.js": "text/javascript", "overview.js": "text/javascript",
           "message.js": "text/javascript"}
-GROUPS = {"delivered": ("DELIVERED", "ACKNOWLEDGED"),
-          "waiting": ("RECEIVED", "QUEUED", "SENDING", "WAITING_FOR_RETRY"),
-          "failed": ("FAILED", "REJECTED")}
+GROUPS = {"delivered": ("DELIVERED", "ACKNOWLEDGED"), "waiting": WAITING, "failed": ("FAILED", "REJECTED")}
 GROUP_OF = {state: group for group, states in GROUPS.items() for state in states}
 SECURITY_HEADERS = {
     # the pages load only the hub's own files and talk only to the hub
@@ -39,7 +43,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache",
 }
 
-templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
+templates = Environment(loader=FileSystemLoader(resources.templates_dir("services.hub")), autoescape=True)
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 CountryQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")]
 
@@ -48,7 +52,8 @@ def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
     base = request.scope.get("root_path", "")
     html = templates.get_template(template).render(
         base=base, static=lambda name: f"{base}/dashboard/static/{name}", countries=PARTICIPANTS,
-        states=STATES, **context)
+        states=STATES, operator_token=token_file(Path(), OPERATOR).name, country_token=token_file(Path(), "TH").name,
+        **context)
     return HTMLResponse(html, headers=SECURITY_HEADERS)
 
 
@@ -80,7 +85,7 @@ def static(name: str) -> FileResponse:
     """The dashboard's own script and style sheet (a fixed list: no path reaches other files)."""
     if name not in STATIC:
         raise NotFound(f"no dashboard file {name}")
-    return FileResponse(HERE / "static" / name, media_type=STATIC[name],
+    return FileResponse(resources.static_dir("services.hub") / name, media_type=STATIC[name],
                         headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
 
@@ -96,7 +101,8 @@ def session_info(caller: CallerDep) -> DashboardSession:
 @router.get("/api/links", summary="Messages per link and state group (the caller's links; all for the operator)",
             response_model=DashboardLinks)
 def links(caller: CallerDep, session: SessionDep) -> DashboardLinks:
-    """Per (sender, receiver): delivered, waiting and failed counts, and counts per state."""
+    """Per (sender, receiver): delivered, waiting and failed counts, and counts per state;
+    and the participants out of delivery (every caller may know: the directory says it too)."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for sender, receiver, state, count in repository.count_by_link(session):
         if not (caller.is_operator or caller.country in (sender, receiver)):
@@ -107,8 +113,12 @@ def links(caller: CallerDep, session: SessionDep) -> DashboardLinks:
         link[GROUP_OF.get(state, "waiting")] += count
     items = [found[key] for key in sorted(found)]
     totals = {group: sum(link[group] for link in items) for group in GROUPS}
+    suspended = [{"country": row.country, "name": PARTICIPANTS.get(row.country, row.country),
+                  "since": row.since.isoformat(), "note": row.note}
+                 for row in sorted(repository.suspended(session).values(), key=lambda row: row.country)]
     return DashboardLinks.model_validate(
-        {"links": items, "totals": totals, "groups": {group: list(states) for group, states in GROUPS.items()}})
+        {"links": items, "suspended": suspended, "totals": totals,
+         "groups": {group: list(states) for group, states in GROUPS.items()}})
 
 
 @router.get("/api/messages", summary="Messages, newest first, by country (either side), type and state",
@@ -121,7 +131,7 @@ def messages(caller: CallerDep, session: SessionDep, country: CountryQuery = Non
         raise MalformedRequest(f"state {state!r} is not one of {', '.join(STATES)}")
     found, total = _messages(session, caller, country=country, document_type=document_type, state=state,
                              limit=limit)
-    return DashboardMessages.model_validate({"items": [views.summary(m) for m in found], "total": total,
+    return DashboardMessages.model_validate({"items": summaries(session, found), "total": total,
                                             "limit": limit})
 
 

@@ -1,11 +1,22 @@
 """Hub HTTP endpoints: accept envelopes, show messages and the directory, replay dead letters."""
 
-from typing import Annotated
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from sqlmodel import Session
 
 from services.hub import intake, repository, views
-from services.hub.models import QUEUED, REPLAYABLE, STATES, HubMessage, HubSuspension
+from services.hub.models import (
+    QUEUED,
+    RECEIVED,
+    REPLAYABLE,
+    SENDING,
+    STATES,
+    WAITING_FOR_RETRY,
+    HubMessage,
+    HubSuspension,
+)
 from services.hub.schemas import (
     Acceptance,
     Directory,
@@ -25,6 +36,8 @@ from services.kernel.web.problems import Conflict, Forbidden, MalformedRequest, 
 from services.kernel.web.service import SessionDep
 
 router = APIRouter(tags=["messages"])
+WAITING = (RECEIVED, QUEUED, SENDING, WAITING_FOR_RETRY)
+"""States of a message not yet with its receiver: a suspension of the receiver holds it back."""
 CountryQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")]
 
 
@@ -58,7 +71,7 @@ def get_message(caller: CallerDep, session: SessionDep, message_id: str,
                 sender: CountryQuery = None, payload: bool = False) -> MessageRecord:
     """One message the caller sent or receives (any, for the operator)."""
     message = _visible(session, caller, message_id, sender)
-    return MessageRecord.model_validate(views.record(session, message, with_payload=payload))
+    return _record(session, message, with_payload=payload)
 
 
 @router.get("/messages", summary="Messages, newest first, by sender, receiver, state, type or conversation",
@@ -76,7 +89,7 @@ def list_messages(
                                      receiver=receiver, state=state, document_type=document_type,
                                      conversation_id=conversation_id)
     messages, total = repository.list_messages(session, where, limit=limit, offset=offset)
-    return MessagePage.model_validate({"items": [views.summary(m) for m in messages], "total": total,
+    return MessagePage.model_validate({"items": summaries(session, messages), "total": total,
                                        "limit": limit, "offset": offset})
 
 
@@ -102,7 +115,7 @@ def replay_message(request: Request, background: BackgroundTasks, caller: Caller
     repository.add_transition(session, message, QUEUED, at=now, note=f"replayed by the operator after {message.state}")
     session.flush()
     _wake_worker(request, background)
-    return MessageRecord.model_validate(views.record(session, message))
+    return _record(session, message)
 
 
 @router.get("/participants", tags=["directory"], summary="The network directory (without credentials)",
@@ -112,7 +125,7 @@ def participants(request: Request, caller: CallerDep, session: SessionDep) -> Di
     whether the operator suspended deliveries to it."""
     network: Network = request.app.state.network
     suspended = repository.suspended(session)
-    return Directory(participants=[ParticipantEntry(**p.as_entry(), suspended=_suspension(suspended.get(p.country)))
+    return Directory(participants=[ParticipantEntry(**p.as_entry(), suspended=Suspension.of(suspended.get(p.country)))
                                    for p in network.participants.values()])
 
 
@@ -124,7 +137,7 @@ def suspend_participant(request: Request, caller: CallerDep, session: SessionDep
     """Take a participant out of delivery, e.g. for maintenance of its endpoint."""
     _operator_on(request, caller, country)
     row = repository.suspend(session, country, note=note)
-    return Suspended(country=country, suspended=_suspension(row))
+    return Suspended(country=country, suspended=Suspension.of(row))
 
 
 @router.post("/participants/{country}/resume", tags=["directory"],
@@ -146,8 +159,24 @@ def _operator_on(request: Request, caller: Caller, country: str) -> None:
         raise NotFound(f"{country} is not a participant of this network")
 
 
-def _suspension(row: HubSuspension | None) -> Suspension | None:
-    return None if row is None else Suspension(since=row.since.isoformat(), note=row.note)
+def summaries(session: Session, messages: Iterable[HubMessage]) -> list[dict[str, Any]]:
+    """Messages as lists show them, each waiting one with the suspension that holds it back."""
+    suspended = repository.suspended(session)
+    return [_held(views.summary(message), suspended) for message in messages]
+
+
+def _record(session: Session, message: HubMessage, *, with_payload: bool = False) -> MessageRecord:
+    suspended = repository.suspended(session)
+    body = _held(views.record(session, message, with_payload=with_payload), suspended)
+    body["replies"] = [_held(reply, suspended) for reply in body["replies"]]
+    return MessageRecord.model_validate(body)
+
+
+def _held(summary: dict[str, Any], suspended: Mapping[str, HubSuspension]) -> dict[str, Any]:
+    """Without this a message for a suspended receiver just sits QUEUED with 0 attempts, and
+    nobody reading it can tell why."""
+    row = suspended.get(summary["receiver"]) if summary["state"] in WAITING else None
+    return {**summary, "receiver_suspended": Suspension.of(row)}
 
 
 def _wake_worker(request: Request, background: BackgroundTasks) -> None:

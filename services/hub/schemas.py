@@ -8,7 +8,19 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from services.hub.models import HubSuspension
 from services.kernel.web.contract import ProblemFinding
+
+
+class Suspension(BaseModel):
+    """The operator holds deliveries to a participant back (maintenance, an incident)."""
+
+    since: str
+    note: str | None
+
+    @classmethod
+    def of(cls, row: HubSuspension | None) -> "Suspension | None":
+        return None if row is None else cls(since=row.since.isoformat(), note=row.note)
 
 
 class MessageSummary(BaseModel):
@@ -24,6 +36,9 @@ class MessageSummary(BaseModel):
     delivered_at: str | None
     acknowledged_at: str | None
     last_error: str | None
+    receiver_suspended: Suspension | None = Field(
+        default=None, description="while the message waits (RECEIVED, QUEUED, SENDING, WAITING_FOR_RETRY): the "
+        "operator's suspension of its receiver, which holds it back without spending attempts until resumed")
 
 
 class TimelineEntry(BaseModel):
@@ -67,11 +82,6 @@ class Acceptance(BaseModel):
     warnings: list[ProblemFinding]
 
 
-class Suspension(BaseModel):
-    since: str
-    note: str | None
-
-
 class ParticipantEntry(BaseModel):
     country: str
     name: str
@@ -113,8 +123,15 @@ class LinkCounts(BaseModel):
     failed: int
 
 
+class SuspendedParticipant(Suspension):
+    country: str
+    name: str
+
+
 class DashboardLinks(BaseModel):
     links: list[LinkCounts]
+    suspended: list[SuspendedParticipant] = Field(description="participants the operator took out of delivery: "
+                                                  "messages to them wait until they are resumed")
     totals: dict[str, int]
     groups: dict[str, list[str]]
 

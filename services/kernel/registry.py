@@ -2,8 +2,8 @@
 
 Several versions of one type are served side by side (``customs.declaration`` 1.0 and
 1.1): a document names its version by its XML namespace or its JSON ``document_type``.
-Schemas are read only from the project's ``schemas/`` folder, never from a location a
-document suggests.
+Schemas are read only from the schemas swx ships (the repository's ``schemas/`` folder,
+installed as ``services.schemas``), never from a location a document suggests.
 """
 
 import json
@@ -16,10 +16,14 @@ from typing import Any
 
 from lxml import etree
 
+from services.kernel import resources
 from services.kernel.messages import customs, exchange, immigration, origin, port
 from services.kernel.messages.types import Document
+from services.kernel.messages.wco import declaration as wco_declaration
+from services.kernel.messages.wco import response as wco_response
 
-SCHEMA_ROOT = Path(os.environ.get("SWX_SCHEMA_DIR", Path(__file__).resolve().parents[2] / "schemas"))
+SCHEMA_ROOT = Path(os.environ["SWX_SCHEMA_DIR"]) if os.environ.get("SWX_SCHEMA_DIR") else resources.schemas_dir()
+"""The shipped schemas (``services.schemas``, the repository's ``schemas/``); ``SWX_SCHEMA_DIR`` points elsewhere."""
 
 RuleCheck = Callable[..., Iterable[Any]]
 
@@ -122,11 +126,14 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 def _build() -> Registry:
     from services.kernel.rules import (
+        acdd_v1_1_rules,
         certificate_boxes_rules,
         customs_rules,
+        declaration_v2_rules,
         exchange_rules,
         immigration_rules,
         port_rules,
+        response_v2_rules,
     )
 
     return Registry(
@@ -136,10 +143,19 @@ def _build() -> Registry:
             MessageType("customs.declaration", "1.1", customs.DeclarationV1_1,
                         "WCO DM goods declaration with authorisation holders (AEO)",
                         customs_rules.DECLARATION),
+            MessageType("customs.declaration", "2.0", wco_declaration.GoodsDeclaration,
+                        "WCO Data Model 3.6 goods declaration (DEC) with WCO structure and cardinality, "
+                        "read and written as WCO XML too", declaration_v2_rules.DECLARATION_V2),
             MessageType("customs.response", "1.0", customs.Response,
                         "WCO DM customs response (RES/CUSRES)", customs_rules.RESPONSE),
+            MessageType("customs.response", "2.0", wco_response.CustomsResponse,
+                        "WCO Data Model 3.6 customs response (RES): status, errors with pointers, assessed "
+                        "duties and taxes with base and rate", response_v2_rules.RESPONSE_V2),
             MessageType("customs.acdd", "1.0", customs.ACDD,
                         "ASEAN Customs Declaration Document", customs_rules.ACDD),
+            MessageType("customs.acdd", "1.1", customs.ACDDV1_1,
+                        "ACDD with consignor, per-item origin and the preference claim, derived from a 2.0 "
+                        "declaration", acdd_v1_1_rules.ACDD_V1_1),
             MessageType("customs.certificate-of-origin", "1.0", customs.CertificateOfOrigin,
                         "ATIGA e-Form D / AJCEP Form AJ certificate of origin",
                         customs_rules.CERTIFICATE_OF_ORIGIN),

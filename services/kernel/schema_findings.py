@@ -239,7 +239,11 @@ def from_xsd(log: Any, model: type[BaseModel], tree: etree._ElementTree, *,
         if entry.type_name == "SCHEMAV_ELEMENT_CONTENT":
             code = _content_code(entry.message, model)
         xpath = _named_path(tree, entry.path)
-        message = schema_text.xsd_message(entry.message, code, model, tree, entry.path, xpath)
+        overflow = _overflowed_list(entry, model, tree, xpath)
+        if overflow is not None:  # one more than a bounded list holds: libxml2 lists what may follow instead
+            code, message = "SCHEMA_LENGTH", schema_text.not_accepted(overflow, aspect="length")
+        else:
+            message = schema_text.xsd_message(entry.message, code, model, tree, entry.path, xpath)
         findings.append(Finding(Layer.SCHEMA, code, message, location=Location(xpath=xpath, line=entry.line)))
     if (omitted := len(seen) - len(findings)) > 0:
         findings.append(truncation(omitted, layer=Layer.SCHEMA, limit=limit))
@@ -265,6 +269,26 @@ def _named_path(tree: etree._ElementTree, path: str | None) -> str | None:
         steps.append(name + (f"[{same.index(element) + 1}]" if len(same) > 1 else ""))
         element = parent
     return "/" + "/".join(reversed(steps))
+
+
+def _overflowed_list(entry: Any, model: type[BaseModel], tree: etree._ElementTree,
+                     xpath: str | None) -> schema_text.Field | None:
+    """The list field an element refused as unexpected overflows (``maxOccurs``): it follows one
+    of its own name, and the model has it as a list; None otherwise."""
+    if entry.type_name != "SCHEMAV_ELEMENT_CONTENT":
+        return None
+    try:
+        found = tree.xpath(entry.path) if entry.path else []
+    except etree.XPathError:
+        return None
+    if not found or not isinstance(found[0], etree._Element):
+        return None
+    previous = next((s for s in found[0].itersiblings(preceding=True) if isinstance(s.tag, str)), None)
+    if previous is None or previous.tag != found[0].tag:
+        return None
+    steps = [re.sub(r"\[\d+\]$", "", step) for step in (xpath or "").split("/")[2:] if step]
+    field = schema_text.find_field(model, steps)
+    return field if (field.schema or {}).get("type") == "array" else None
 
 
 def _content_code(message: str, model: type[BaseModel]) -> str:

@@ -6,6 +6,12 @@ malformed raises out of it. A later layer runs only when the earlier ones found 
 so that findings describe the input rather than the consequences of an earlier fault.
 The findings of one document are bounded (``findings.bounded``): what describing them
 costs stops growing with the input, and the answer that carries them stays small.
+
+WCO DM 3.6 XML (a DMS ``MetaData`` wrapper, a bare ``Declaration`` or ``Response``) is XML
+like any other: recognised by its namespace, read into the canonical tree of
+``customs.declaration/2.0`` or ``customs.response/2.0`` (``wco_read``), then checked by the
+same XSD, model and rules; its findings name the WCO element path and the line of the file
+as sent.
 """
 
 import logging
@@ -15,13 +21,15 @@ from typing import Any, Literal
 from lxml import etree
 from pydantic import ValidationError
 
-from services.kernel import schema_findings, xmlchars, xmlmap
+from services.kernel import schema_findings, wco_xml, xmlchars, xmlmap
 from services.kernel.edifact.paxlst import looks_like_edifact, parse_paxlst
 from services.kernel.findings import Finding, Layer, Location, Severity, bounded
 from services.kernel.messages.types import Document
 from services.kernel.registry import REGISTRY, MessageType, UnknownMessageType
 from services.kernel.rules import RuleContext
 from services.kernel.safeparse import DEFAULT_LIMITS, Limits, UnsafeInput, parse_json, parse_xml
+from services.kernel.wco_read import WcoRefused, read_wco
+from services.kernel.wco_xml import WcoReading
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +56,9 @@ class Report:
     document: Document | None = None
     findings: list[Finding] = field(default_factory=list)
     xml_tree: etree._ElementTree | None = None
+    """The canonical XML tree (for WCO input, the tree it was read into)."""
+    wco: WcoReading | None = None
+    """How a WCO DM document was read, None for any other."""
 
     @property
     def valid(self) -> bool:
@@ -130,6 +141,8 @@ def _validate(data: bytes, *, media_type: str | None, expected_type: str | Messa
         return _fail(report, refused.finding)
     if report.document is not None and report.message_type is not None and not report.errors:
         _apply_rules(report, context or RuleContext())
+    if report.wco is not None:
+        report.findings = [report.wco.wco_finding(f) for f in bounded(report.findings)]
     return report
 
 
@@ -153,8 +166,11 @@ def _check_expected(report: Report, found: MessageType, wanted: MessageType | No
 
 def _validate_xml(report: Report, data: bytes, wanted: MessageType | None, limits: Limits) -> None:
     tree = parse_xml(data, limits)
-    report.xml_tree = tree
     root = tree.getroot()
+    if wco_xml.is_wco_root(root):
+        _validate_wco(report, tree, data, wanted)
+        return
+    report.xml_tree = tree
     qname = etree.QName(root)
     try:
         found = REGISTRY.by_namespace(qname.namespace or "")
@@ -163,14 +179,41 @@ def _validate_xml(report: Report, data: bytes, wanted: MessageType | None, limit
         return
     if not _check_expected(report, found, wanted):
         return
+    _validate_canonical_xml(report, found, tree, data)
+
+
+def _validate_canonical_xml(report: Report, found: MessageType, tree: etree._ElementTree, data: bytes) -> None:
+    """The XSD, then the model, over a tree in the type's own namespace (parsed from ``data``)."""
     invalid = schema_findings.xsd_findings(found.xml_schema, tree, data, found.model)
     if invalid:
         report.findings.extend(invalid)
         return
     try:
-        report.document = found.model.model_validate(xmlmap.from_xml(root, found.model), strict=False)
+        report.document = found.model.model_validate(xmlmap.from_xml(tree.getroot(), found.model), strict=False)
     except ValidationError as error:
         report.findings.extend(schema_findings.from_pydantic(error, model=found.model))
+
+
+def _validate_wco(report: Report, tree: etree._ElementTree, data: bytes, wanted: MessageType | None) -> None:
+    """WCO DM XML: read into the canonical tree of its 2.0 type, then as any canonical XML;
+    ``_validate`` names the findings' places in the WCO file at the end."""
+    try:
+        reading = read_wco(tree)
+    except WcoRefused as refused:
+        report.findings.extend(refused.findings)
+        return
+    try:
+        found = REGISTRY.get(reading.kind.type_key)
+    except UnknownMessageType as error:
+        report.findings.append(_type_finding(f"a WCO DM {reading.kind.type_name} message: {error}"))
+        return
+    if not _check_expected(report, found, wanted):
+        return
+    report.xml_tree, report.wco = reading.tree, reading
+    # only a large document's bytes are read again (to count its XSD faults as it streams): then
+    # they must be the canonical tree's
+    canonical = data if len(data) <= schema_findings.STREAM_FROM_BYTES else etree.tostring(reading.tree)
+    _validate_canonical_xml(report, found, reading.tree, canonical)
 
 
 def _validate_json(report: Report, data: bytes, wanted: MessageType | None, limits: Limits) -> None:

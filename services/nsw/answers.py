@@ -8,9 +8,10 @@ clearance) answers something this country sent, so it goes to the agency that se
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Callable
 
 from services.kernel import canonical
-from services.kernel.messages.customs import ACDD, CertificateOfOrigin
+from services.kernel.messages.customs import ACDD, ACDDV1_1, CertificateOfOrigin
 from services.kernel.messages.immigration import PassengerManifest
 from services.kernel.messages.origin import CertificateOfOriginV1_1
 from services.kernel.messages.port import VesselCall, VesselCallV1_1
@@ -21,12 +22,14 @@ from services.nsw.customs_answers import answer_acdd, answer_certificate
 from services.nsw.immigration_answers import answer_manifest
 from services.nsw.port_answers import answer_vessel_call
 from services.nsw.watchlist import Watchlist
+from services.nsw.wco_answers import answer_acdd_v2
 
 log = logging.getLogger("swx.nsw")
 
 HANDED_OVER = {"customs.response": "customs", "immigration.api-response": "immigration", "port.clearance": "port"}
 """Response types, by the domain of the agency service that takes them."""
 CUSTOMS_RESPONSE = REGISTRY.get("customs.response", "1.0")
+CUSTOMS_RESPONSE_V2 = REGISTRY.get("customs.response", "2.0")
 API_RESPONSE = REGISTRY.get("immigration.api-response", "1.0")
 CLEARANCE = REGISTRY.get("port.clearance", "1.0")
 UTC_OFFSETS = {"JP": dt.timedelta(hours=9), "MM": dt.timedelta(hours=6, minutes=30)}
@@ -43,10 +46,16 @@ def handover_domain(document_type: str) -> str | None:
     return HANDED_OVER.get(document_type.split("/", 1)[0])
 
 
-def business_response(document: Document, *, country: str,
-                      watchlist: Watchlist) -> tuple[Document, MessageType] | None:
-    """This country's answer to a received business document and its type, None when it needs none."""
+def business_response(document: Document, *, country: str, watchlist: Watchlist,
+                      sender_accepts: Callable[[str], bool] | None = None) -> tuple[Document, MessageType] | None:
+    """This country's answer to a received business document and its type, None when it needs none.
+
+    ``sender_accepts`` tells which types (``id/version``) the sender takes: an ACDD 1.1 (from a
+    WCO declaration) is answered with a ``customs.response`` 2.0 when its sender takes one,
+    every other ACDD with 1.0."""
     now, token = local_now(country), uuid.uuid4().hex[:8].upper()
+    if isinstance(document, ACDDV1_1) and sender_accepts is not None and sender_accepts(CUSTOMS_RESPONSE_V2.key):
+        return answer_acdd_v2(document, country=country, now=now, token=token), CUSTOMS_RESPONSE_V2
     if isinstance(document, ACDD):
         return answer_acdd(document, country=country, now=now, token=token), CUSTOMS_RESPONSE
     if isinstance(document, CertificateOfOrigin | CertificateOfOriginV1_1):

@@ -7,7 +7,6 @@ Run one per country: ``SWX_NSW_COUNTRY=VN uvicorn --factory services.nsw.app:cre
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from services.kernel import resources
 from services.kernel.participants import PARTICIPANTS
 from services.kernel.web.problems import problem
 from services.kernel.web.service import create_service_app
@@ -25,7 +25,7 @@ from services.nsw.handover_endpoints import router as handover_router
 from services.nsw.station import open_station
 
 log = logging.getLogger("swx.nsw")
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = resources.migrations_dir("services.nsw")
 
 
 def create_app(settings: NSWSettings | None = None, *, hub_client: httpx.AsyncClient | None = None,

@@ -11,11 +11,12 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.kernel import resources
 from services.kernel.participants import PARTICIPANTS
 from services.kernel.retry import DEFAULT_MAX_AGE, RetryPolicy
 from services.kernel.web.service import ServiceSettings
 
-WATCHLIST = Path(__file__).resolve().parents[2] / "fixtures" / "watchlist" / "watchlist.json"
+WATCHLIST = resources.watchlist_file()
 AGENCY_DOMAINS = ("customs", "immigration", "port")
 
 

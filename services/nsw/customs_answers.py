@@ -1,7 +1,9 @@
 """Customs at the importing country answers an ACDD or a certificate of origin.
 
 An ACDD is accepted (``01``) for pre-arrival processing when it is addressed to this
-country and its goods are discharged here. A certificate of origin is accepted when it is
+country and its goods are discharged here (``acdd_faults``). The answer is a
+``customs.response`` 1.0 (``answer_acdd``), or 2.0 for an ACDD 1.1, which comes from a WCO
+DM 3.6 declaration, when its sender accepts 2.0 (``wco_answers``). A certificate of origin is accepted when it is
 for import into this country and each item's origin criterion is plausible for its goods:
 ``WO`` (wholly obtained) cannot describe manufactured articles (garments and footwear,
 HS chapters 61-64; machinery, vehicles, instruments, arms and other manufactures, 84-97),
@@ -18,8 +20,16 @@ replaces. The 1.1 criterion is read as printed ("RVC 40%", "40%", "PC 25%") thro
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from services.kernel.messages.customs import ACDD, COGoodsItemType, DeclarationRefType, Response, ResponseErrorType
+from services.kernel.messages.customs import (
+    ACDD,
+    ACDDGoodsItemV1_1,
+    COGoodsItemType,
+    DeclarationRefType,
+    Response,
+    ResponseErrorType,
+)
 from services.kernel.messages.customs import CertificateOfOrigin as CertificateV1_0
 from services.kernel.messages.origin import (
     CertificateOfOriginV1_1,
@@ -51,23 +61,68 @@ def _error(code: str, description: str, pointer: str) -> ResponseErrorType:
     return ResponseErrorType(ValidationCode=code, Description=description, Pointer=pointer)
 
 
-def answer_acdd(acdd: ACDD, *, country: str, now: dt.datetime, token: str) -> Response:
-    errors = []
+@dataclass(frozen=True)
+class AcddFault:
+    """Why an ACDD is rejected: the 1.0 code and pointer into the ACDD, and the 2.0 code (DMS
+    allows 8 characters) with the WCO pointer into the declaration the ACDD comes from, as WCO
+    class id and tag steps (``section``, ``tag``)."""
+
+    code: str
+    description: str
+    pointer: str
+    wco_code: str
+    wco_pointer: tuple[tuple[str, str | None], ...]
+
+
+def acdd_faults(acdd: ACDD, *, country: str) -> list[AcddFault]:
+    faults = []
     if acdd.DestinationCountryCode != country:
-        errors.append(_error("ACDD_DESTINATION", f"the ACDD is for {acdd.DestinationCountryCode}, "
-                             f"not for {country}", "/DestinationCountryCode"))
-    if acdd.DischargeLocationID[:2] != country:
-        errors.append(_error("ACDD_DISCHARGE_LOCATION", f"the goods are discharged at {acdd.DischargeLocationID}, "
-                             f"outside {country}", "/DischargeLocationID"))
+        faults.append(AcddFault("ACDD_DESTINATION", f"the ACDD is for {acdd.DestinationCountryCode}, not for {country}",
+                                "/DestinationCountryCode", "ACDDDEST",
+                                # Declaration 42A / GoodsShipment 67A / Destination 99B, country code tag 465
+                                (("42A", None), ("67A", None), ("99B", "465"))))
+    if acdd.DischargeLocationID is not None and acdd.DischargeLocationID[:2] != country:
+        faults.append(AcddFault("ACDD_DISCHARGE_LOCATION", f"the goods are discharged at {acdd.DischargeLocationID}, "
+                                f"outside {country}", "/DischargeLocationID", "ACDDDISC",
+                                # DMS has no place of unloading; the ACDD's comes from the trade terms' named
+                                # place: Declaration 42A / GoodsShipment 67A / TradeTerms 22B, location tag L002
+                                (("42A", None), ("67A", None), ("22B", "L002"))))
+    return faults
+
+
+def acdd_remarks(acdd: ACDD, faults: list[AcddFault]) -> str:
     items = len(acdd.GoodsItem)
     remarks = (f"ACDD {acdd.ID} for export declaration {acdd.ExportDeclarationID} ({items} goods item"
-               f"{'s' if items != 1 else ''}, discharge at {acdd.DischargeLocationID}) "
-               + ("rejected; see the errors." if errors else "accepted for pre-arrival processing."))
+               f"{'s' if items != 1 else ''}, discharge at {acdd.DischargeLocationID or 'a port not named'}) "
+               + ("rejected; see the errors." if faults else "accepted for pre-arrival processing."))
+    return remarks + preference_remark(acdd)
+
+
+def preference_remark(acdd: ACDD) -> str:
+    """What an ACDD 1.1 says of preference: the items claimed under each certificate of origin."""
+    claims: dict[str, list[int]] = {}
+    for item in acdd.GoodsItem:
+        if isinstance(item, ACDDGoodsItemV1_1) and item.PreferenceCertificateID is not None and \
+                any(o.TypeCode == "2" for o in item.Origin or ()):
+            claims.setdefault(item.PreferenceCertificateID, []).append(item.SequenceNumeric)
+    return "".join(f" Preferential origin is claimed for goods item{'s' if len(numbers) > 1 else ''} "
+                   f"{', '.join(map(str, numbers))} under certificate of origin {certificate}; the preference is "
+                   "granted on import once that certificate is accepted." for certificate, numbers in claims.items())
+
+
+def answer_acdd(acdd: ACDD, *, country: str, now: dt.datetime, token: str) -> Response:
+    faults = acdd_faults(acdd, country=country)
+    errors = [_error(f.code, f.description, f.pointer) for f in faults]
     return Response(
         FunctionCode="03" if errors else "01", ID=response_id(country, now, token), IssueDateTime=now,
-        IssuingOfficeID=_office(country, acdd.DischargeLocationID),
-        Declaration=DeclarationRefType(ID=acdd.ExportDeclarationID), Error=errors or None, Remarks=remarks,
+        IssuingOfficeID=acdd_office(acdd, country=country),
+        Declaration=DeclarationRefType(ID=acdd.ExportDeclarationID), Error=errors or None,
+        Remarks=acdd_remarks(acdd, faults),
     )
+
+
+def acdd_office(acdd: ACDD, *, country: str) -> str:
+    return _office(country, acdd.DischargeLocationID)
 
 
 def _criterion(certificate: CertificateOfOrigin, index: int) -> OriginCriterion:

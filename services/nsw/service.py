@@ -170,7 +170,8 @@ def _payload(envelope: Envelope, *, message_type: MessageType, station: Station)
 def _respond(session: Session, *, row: InboxMessage, envelope: Envelope, document: Document,
              station: Station) -> bool:
     """Queue the business response in this transaction; False when the document needs none."""
-    answer = answers.business_response(document, country=station.country, watchlist=station.watchlist.current())
+    answer = answers.business_response(document, country=station.country, watchlist=station.watchlist.current(),
+                                       sender_accepts=lambda key: station.network.accepts(envelope.sender, key))
     if answer is None:
         return False
     response, message_type = answer

@@ -3,12 +3,11 @@
 Run: ``uvicorn --factory services.port.app:create_app --port 8103``.
 """
 
-from pathlib import Path
-
 import httpx
 from fastapi import FastAPI
 from sqlmodel import Session
 
+from services.kernel import resources
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.port import Clearance
 from services.kernel.messages.types import Document
@@ -19,7 +18,7 @@ from services.port.config import PortSettings
 from services.port.endpoints import router
 from services.port.service import record_clearance
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = resources.migrations_dir("services.port")
 
 
 def _record_clearance(session: Session, document: Document, envelope: Envelope, answered: OutboxMessage) -> object:

@@ -3,7 +3,8 @@
 The compose file must be valid Compose, run every component of the launcher's topology
 (``compose_topology()``, the same description ``swx up`` runs) with the same app and the
 same environment, start in a safe order, and pass only variables the services' settings
-understand. The image must hold every file the code reads at run time.
+understand. The image must install the built wheel, which holds every file the code
+reads at run time (tests/deploy/test_wheel.py checks the wheel itself).
 """
 
 import fnmatch
@@ -13,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -386,40 +388,60 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
             if line and not line.startswith("#")]
 
 
+def dockerfile_stages() -> list[list[tuple[str, str]]]:
+    """The instructions of each build stage, in order, each starting with its ``FROM``."""
+    stages: list[list[tuple[str, str]]] = []
+    for op, argument in dockerfile_instructions():
+        if op == "FROM":
+            stages.append([])
+        if stages:
+            stages[-1].append((op, argument))
+    return stages
+
+
 def test_the_image_is_slim_python_311_run_by_a_user_and_health_checked() -> None:
     instructions = dockerfile_instructions()
-    bases = [argument for op, argument in instructions if op == "FROM"]
-    assert len(bases) == 1
-    assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-\w+)?", bases[0]), bases
-    users = [argument for op, argument in instructions if op == "USER"]
+    bases = [argument.split()[0] for op, argument in instructions if op == "FROM"]
+    assert bases
+    assert all(re.fullmatch(r"python:3\.11(\.\d+)?-slim(-\w+)?", base) for base in bases), bases
+    final = dockerfile_stages()[-1]
+    users = [argument for op, argument in final if op == "USER"]
     assert users
     assert users[-1].split(":")[0] not in ("root", "0")
-    healthchecks = [argument for op, argument in instructions if op == "HEALTHCHECK"]
+    healthchecks = [argument for op, argument in final if op == "HEALTHCHECK"]
     assert len(healthchecks) == 1
     assert f"http://127.0.0.1:{CONTAINER_PORT}/healthz" in healthchecks[0]
     assert "urllib" in healthchecks[0]
-    assert ("EXPOSE", str(CONTAINER_PORT)) in instructions
+    assert ("EXPOSE", str(CONTAINER_PORT)) in final
 
 
-def test_the_image_holds_every_file_the_code_reads_at_run_time() -> None:
-    """The code finds migrations, schemas, fixtures (the NSW watchlist, OpenAPI examples) and
-    the hub's templates from its own location, so the image runs the project in place
-    (``COPY . .`` and an editable install): none of those may be left out of the build."""
-    from services.hub.app import MIGRATIONS
-    from services.kernel.registry import SCHEMA_ROOT
-    from services.kernel.web.examples import FIXTURES
-
-    instructions = dockerfile_instructions()
-    assert ("COPY", ". .") in instructions
-    assert any(op == "RUN" and "pip install --no-deps -e ." in argument for op, argument in instructions)
+def test_the_image_installs_the_built_wheel_and_not_the_source_tree() -> None:
+    """The first stage builds swx's wheel from exactly what the wheel ships (pyproject.toml's
+    packages and the data folders it maps into them, the README); the final stage installs
+    the built wheels offline and takes nothing from the project folder: the code finds its
+    schemas, samples, migrations and templates inside the installed package."""
+    pyproject = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = {"pyproject.toml", pyproject["project"]["readme"], "services",
+               *pyproject["tool"]["setuptools"]["package-dir"].values()}
+    stages = dockerfile_stages()
+    assert len(stages) >= 2
+    build, final = stages[0], stages[-1]
+    copied = {Path(source).as_posix().removeprefix("./") for op, argument in build if op == "COPY"
+              for source in argument.split()[:-1]}
+    assert shipped <= copied, shipped - copied
+    assert any(op == "RUN" and "pip wheel --no-deps" in argument for op, argument in build)
+    assert not [(op, argument) for op, argument in final if op in ("COPY", "ADD")], "the source stays out"
+    installs = [argument for op, argument in final if op == "RUN" and "pip install" in argument]
+    assert len(installs) == 1
+    assert "from=build" in installs[0]
+    assert "--no-index" in installs[0]
+    assert not {"-e", "--editable"} & set(installs[0].split())
     ignored = [line.strip() for line in (PROJECT / ".dockerignore").read_text(encoding="utf-8").splitlines()
                if line.strip() and not line.startswith("#")]
-    needed = [MIGRATIONS, SCHEMA_ROOT, FIXTURES, NSWSettings.model_fields["watchlist"].default,
-              PROJECT / "services" / "hub" / "templates", PROJECT / "pyproject.toml", PROJECT / "README.md"]
-    for path in needed:
-        relative = path.relative_to(PROJECT)
+    for path in shipped:
+        relative = Path(path)
         prefixes = [str(Path(*relative.parts[:i])) for i in range(1, len(relative.parts) + 1)]
-        assert path.exists(), path
-        assert not [(p, pattern) for p in prefixes for pattern in ignored if fnmatch.fnmatch(p, pattern)], relative
+        assert (PROJECT / path).exists(), path
+        assert not [(p, pattern) for p in prefixes for pattern in ignored if fnmatch.fnmatch(p, pattern)], path
     for secret in ("var", "keys", ".venv", ".git"):
         assert secret in ignored

@@ -21,6 +21,8 @@ from services.cli.launcher import Component, LaunchError
 from services.kernel.migrate import upgrade
 from tests.conftest import POSTGRES_ADMIN_URL, _postgres_reachable
 
+pytestmark = pytest.mark.postgres
+
 HUB_MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "hub" / "migrations"
 
 

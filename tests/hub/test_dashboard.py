@@ -141,3 +141,47 @@ def test_the_message_page_reads_timeline_receipt_and_payload_of_a_delivered_mess
     assert record["receipt"]["payload_digest"] == record["payload_digest"]
     assert "<" in record["payload"]
     assert record["replies"] == []
+
+
+def test_the_sign_in_page_says_where_the_tokens_are(client: TestClient) -> None:
+    page = client.get("/dashboard").text
+    assert "Where is my token?" in page
+    assert "var/network/OPERATOR.token" in page  # swx up's default data dir
+    assert "&lt;data-dir&gt;/network/TH.token" in page
+    assert "DIR/OPERATOR.token" in page  # swx keys DIR
+
+
+def test_a_suspended_receiver_is_named_on_the_links_and_on_each_message_waiting_for_it(
+    client: TestClient, post: Callable[..., Any], envelope: Callable[..., Envelope], auth: Auth,
+    eventually: Callable[..., None],
+) -> None:
+    delivered = envelope(receiver="VN")
+    assert post(delivered).status_code == 202
+    eventually(lambda: _state(client, auth, delivered.message_id) == "DELIVERED", what="delivered before")
+    suspended = client.post("/participants/VN/suspend", params={"note": "endpoint maintenance"},
+                            headers=auth("OPERATOR"))
+    assert suspended.status_code == 200, suspended.text
+    since = suspended.json()["suspended"]["since"]
+    held = envelope(receiver="VN")
+    assert post(held).status_code == 202
+    other = envelope(receiver="JP")
+    assert post(other).status_code == 202
+    eventually(lambda: _state(client, auth, other.message_id) == "DELIVERED", what="JP still delivered")
+    assert _state(client, auth, held.message_id) == "QUEUED"
+    hold = {"since": since, "note": "endpoint maintenance"}
+
+    for who in ("OPERATOR", "TH", "KH"):  # the directory tells every participant, so the dashboard does
+        links = client.get("/dashboard/api/links", headers=auth(who)).json()
+        assert links["suspended"] == [{"country": "VN", "name": "Viet Nam", **hold}]
+    items = client.get("/dashboard/api/messages", headers=auth("TH")).json()["items"]
+    by_id = {m["message_id"]: m["receiver_suspended"] for m in items}
+    assert by_id == {held.message_id: hold, delivered.message_id: None, other.message_id: None}
+    record = client.get(f"/messages/{held.message_id}", headers=auth("VN")).json()
+    assert (record["state"], record["attempts"], record["receiver_suspended"]) == ("QUEUED", 0, hold)
+    listed = client.get("/messages", params={"receiver": "VN"}, headers=auth("OPERATOR")).json()["items"]
+    assert [m["receiver_suspended"] for m in listed] == [hold, None]
+
+    assert client.post("/participants/VN/resume", headers=auth("OPERATOR")).status_code == 200
+    eventually(lambda: _state(client, auth, held.message_id) == "DELIVERED", what="delivered after resume")
+    assert client.get("/dashboard/api/links", headers=auth("OPERATOR")).json()["suspended"] == []
+    assert client.get(f"/messages/{held.message_id}", headers=auth("TH")).json()["receiver_suspended"] is None

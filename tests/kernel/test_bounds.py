@@ -29,10 +29,11 @@ from services.kernel.web.problems import MAX_DETAIL, InvalidDocument, problem
 from services.kernel.web.submissions import refusal
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-DECLARATION_JSON = sorted((FIXTURES / "customs.declaration" / "valid").glob("*.json"))[0]
-DECLARATION_XML = sorted((FIXTURES / "customs.declaration" / "valid").glob("*.xml"))[0]
+# a 1.1 declaration: the tests below rewrite its XML by its 1.x element paths
+DECLARATION_JSON = FIXTURES / "customs.declaration" / "valid" / "jp-import-thai-jasmine-rice-yokohama-aeo-importer.json"
+DECLARATION_XML = DECLARATION_JSON.with_suffix(".xml")
 PAXLST = FIXTURES / "immigration.passenger-manifest" / "valid" / "8m335-rgn-bkk-passengers-paxlst-d05b.edi"
-DECLARATION = REGISTRY.get("customs.declaration")
+DECLARATION = REGISTRY.get("customs.declaration", "1.1")
 
 
 def declaration() -> dict[str, object]:

@@ -100,8 +100,10 @@ def test_the_check_catches_each_kind_of_unreadable_message(message: str, problem
 
 
 def _twins(type_id: str) -> tuple[Path, Path]:
+    """The first JSON/XML pair of a 1.x version (the messages below are those of the 1.x models)."""
     for json_path in sorted((FIXTURES / type_id / "valid").glob("*.json")):
-        if json_path.with_suffix(".xml").is_file():
+        version = str(json.loads(json_path.read_text(encoding="utf-8")).get("document_type", "/1")).split("/")[-1]
+        if version.startswith("1") and json_path.with_suffix(".xml").is_file():
             return json_path, json_path.with_suffix(".xml")
     raise AssertionError(f"no valid JSON/XML twins for {type_id}")
 

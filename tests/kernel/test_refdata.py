@@ -1,28 +1,8 @@
-"""Code lists: countries, currencies, HS 2022, Incoterms and UN/LOCODE with its supplement."""
-
-import csv
-from collections.abc import Iterator
-from pathlib import Path
+"""Code lists: countries, currencies, HS 2022, Incoterms and UN/LOCODE (its data file: test_unlocode_data.py)."""
 
 import pytest
 
 from services.kernel import refdata
-
-
-@pytest.fixture
-def fresh_caches() -> Iterator[None]:
-    """Reload the lists around a test that changes where they come from."""
-    refdata.clear_caches()
-    yield
-    refdata.clear_caches()
-
-
-def _unlocode_rows(folder: Path) -> list[list[str]]:
-    rows: list[list[str]] = []
-    for path in sorted(folder.glob("*.csv")):
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows.extend(csv.reader(handle))
-    return rows
 
 
 @pytest.mark.parametrize(
@@ -125,46 +105,6 @@ def test_region_ports_are_known_locodes(code: str) -> None:
 @pytest.mark.parametrize("code", ["THZZZ", "VNZZZ", "XXABC", "thlch"])
 def test_unknown_locodes(code: str) -> None:
     assert not refdata.is_locode(code)
-
-
-def test_every_supplement_code_is_in_unlocode_2023_2(external: Path) -> None:
-    names: dict[str, set[str]] = {}
-    for row in _unlocode_rows(external / "unlocode"):
-        if row[2]:  # KHPPT has two rows, one per spelling
-            names.setdefault(row[1] + row[2], set()).update((row[3], row[4]))
-    missing = sorted(set(refdata.UNLOCODE_SUPPLEMENT) - names.keys())
-    assert missing == [], "supplement codes that UN/LOCODE 2023-2 does not have"
-    wrong_names = {
-        code: name
-        for code, name in refdata.UNLOCODE_SUPPLEMENT.items()
-        if not any(official in name for official in names[code])
-    }
-    assert wrong_names == {}, "supplement names must contain the official name"
-
-
-def test_official_csv_folder_adds_every_code_of_the_release(
-    external: Path, monkeypatch: pytest.MonkeyPatch, fresh_caches: None
-) -> None:
-    monkeypatch.setenv(refdata.UNLOCODE_DIR_ENV, str(external / "unlocode"))
-    coded = {row[1] + row[2] for row in _unlocode_rows(external / "unlocode") if row[2]}
-    assert len(coded) > 2700
-    assert all(refdata.is_locode(code) for code in coded)
-
-
-def test_official_csv_folder_skips_reference_and_country_rows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_caches: None
-) -> None:
-    (tmp_path / "SG.csv").write_text(
-        ',"SG",,".SINGAPORE",,,,,,,,\n'
-        '"=","SG",,"Singapur = Singapore","Singapur = Singapore",,,,,,,\n'
-        ',"SG","SIN","Singapore","Singapore",,"1--45---","AI","0001",,"0117N 10350E",\n',
-        encoding="utf-8",
-    )
-    assert not refdata.is_locode("SGSIN")  # the locode package lacks it
-    monkeypatch.setenv(refdata.UNLOCODE_DIR_ENV, str(tmp_path))
-    refdata.clear_caches()
-    assert refdata.is_locode("SGSIN")
-    assert refdata.is_locode("THLCH")  # the package's codes stay
 
 
 def test_preload_fills_every_list() -> None:

@@ -77,8 +77,11 @@ def test_valid_document_has_no_finding(
     [
         "customs.declaration/1.0",
         "customs.declaration/1.1",
-        "customs.response",
-        "customs.acdd",
+        "customs.declaration/2.0",
+        "customs.response/1.0",
+        "customs.response/2.0",
+        "customs.acdd/1.0",
+        "customs.acdd/1.1",
         "customs.certificate-of-origin",
         "immigration.passenger-manifest",
         "immigration.api-response",

@@ -8,7 +8,8 @@ from lxml import etree
 
 from services.kernel import schemagen
 from services.kernel.registry import REGISTRY, UnknownMessageType
-from services.kernel.validation import validate
+from services.kernel.validation import json_message_type, validate
+from services.kernel.web import examples
 
 TYPE_IDS = [
     "customs.declaration", "customs.response", "customs.acdd", "customs.certificate-of-origin",
@@ -36,12 +37,23 @@ def test_every_architecture_type_is_registered_with_both_schemas(type_id: str) -
 
 
 def test_two_versions_of_one_type_are_served_at_once() -> None:
-    assert REGISTRY.versions("customs.declaration") == ["1.0", "1.1"]
-    assert REGISTRY.get("customs.declaration").version == "1.1"
+    assert REGISTRY.versions("customs.declaration") == ["1.0", "1.1", "2.0"]
+    assert REGISTRY.get("customs.declaration").version == "2.0"
     old, new = REGISTRY.get("customs.declaration", "1.0"), REGISTRY.get("customs.declaration/1.1")
     assert old.namespace != new.namespace
     assert "AuthorisationHolder" in new.json_schema["properties"]
     assert "AuthorisationHolder" not in old.json_schema["properties"]
+
+
+def test_the_wco_versions_are_the_latest_and_keep_the_older_ones_served() -> None:
+    assert REGISTRY.versions("customs.response") == ["1.0", "2.0"]
+    assert REGISTRY.versions("customs.acdd") == ["1.0", "1.1"]
+    wco = REGISTRY.get("customs.declaration")
+    assert wco.root_element == "GoodsDeclaration"
+    assert "Declaration" in wco.json_schema["properties"]
+    assert REGISTRY.get("customs.response").root_element == "CustomsResponse"
+    for key in ("customs.declaration/1.0", "customs.declaration/1.1", "customs.response/1.0", "customs.acdd/1.0"):
+        assert REGISTRY.get(key).rules, f"{key} lost its rules"
 
 
 def test_a_1_1_field_is_refused_in_a_1_0_document(tmp_path: object) -> None:
@@ -60,3 +72,15 @@ def test_unknown_type_and_version_are_named_in_the_error() -> None:
 def test_xsd_patterns_must_be_anchored_to_mean_the_same() -> None:
     with pytest.raises(ValueError, match="anchored"):
         schemagen._xsd_pattern("[A-Z]{3}")
+
+
+@pytest.mark.parametrize("type_id", sorted({t.type_id for t in REGISTRY}))
+def test_the_openapi_example_is_of_the_version_its_schema_describes(type_id: str) -> None:
+    body = examples.document_body(type_id)["requestBody"]["content"]
+    example = body["application/json"].get("example")
+    if example is None:
+        pytest.skip(f"{type_id} has no JSON fixture")
+    named = json_message_type(example)
+    assert named is not None
+    assert named.key == REGISTRY.get(type_id).key
+    assert validate(body["application/xml"]["example"].encode()).message_type == named

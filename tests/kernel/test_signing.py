@@ -357,7 +357,6 @@ def test_signature_checks_out_with_cryptography_alone(envelope: Envelope, public
 def test_joserfc_verifies_our_detached_signature_and_we_verify_its(
     envelope: Envelope, private_keys: PrivateKeys, public_key_for: Lookup,
 ) -> None:
-    pytest.importorskip("joserfc", reason="joserfc is the independent JOSE implementation (dev extra)")
     from joserfc import jwk, jws
     from joserfc.errors import SecurityWarning
 
@@ -454,7 +453,6 @@ def test_missing_private_key_is_a_key_directory_error(tmp_path: Path) -> None:
 
 
 def test_public_directory_reads_as_a_jwk_set_in_joserfc(tmp_path: Path) -> None:
-    pytest.importorskip("joserfc", reason="joserfc is the independent JOSE implementation (dev extra)")
     from joserfc.jwk import KeySet
 
     written = keys.create_key_directory(tmp_path)

@@ -18,6 +18,8 @@ from services.kernel.messages.exchange import ErrorSignal
 from services.kernel.network import load_network, set_endpoints
 from services.kernel.signing import verify
 
+pytestmark = pytest.mark.network
+
 log = logging.getLogger(__name__)
 TAMPER_CODES = {"PAYLOAD_DIGEST_MISMATCH", "SIGNATURE_MISMATCH"}
 
@@ -94,6 +96,7 @@ def test_hub_killed_mid_flight_loses_nothing_and_duplicates_nothing(network: Any
     net.expect_quiet_logs()
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_workers_on_postgresql_never_send_a_message_twice(database_url: str, network: Any) -> None:
     # the hub only takes messages in; two worker processes deliver, sharing its database. Few

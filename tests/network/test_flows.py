@@ -11,6 +11,8 @@ from services.cli.flows import FLOWS, Exchange, Step
 from services.cli.launcher import LocalNetwork, free_base_port
 from services.kernel.participants import OPERATOR, PARTICIPANTS
 
+pytestmark = pytest.mark.network
+
 FAST_RETRIES = {"SWX_HUB_RETRY_BASE": "0.2", "SWX_HUB_RETRY_CAP": "1", "SWX_HUB_DELIVERY_TIMEOUT": "3"}
 
 

@@ -6,7 +6,11 @@ outbox timing is shortened through the customs service's own settings (environme
 import json
 from typing import Any
 
+import pytest
+
 from tests.customs.conftest import TH_EXPORT
+
+pytestmark = pytest.mark.network
 
 OUTBOX_FAST = {"SWX_CUSTOMS_OUTBOX_RETRY_BASE": "0.05", "SWX_CUSTOMS_OUTBOX_RETRY_CAP": "0.2",
                "SWX_CUSTOMS_OUTBOX_POLL_INTERVAL": "0.1"}

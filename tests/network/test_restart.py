@@ -14,6 +14,8 @@ from services.cli.flows import DECLARATION, Exchange
 from services.cli.launcher import LocalNetwork, free_base_port
 from services.kernel.participants import OPERATOR, PARTICIPANTS
 
+pytestmark = pytest.mark.network
+
 PROJECT = Path(__file__).resolve().parents[2]
 FAST = {"SWX_HUB_RETRY_BASE": "0.2", "SWX_HUB_RETRY_CAP": "1", "SWX_HUB_DELIVERY_TIMEOUT": "3"}
 

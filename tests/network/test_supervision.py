@@ -18,6 +18,8 @@ from services.cli.launcher import free_base_port, topology
 from services.kernel.network import load_network
 from services.kernel.participants import OPERATOR, PARTICIPANTS
 
+pytestmark = pytest.mark.network
+
 PROJECT = Path(__file__).resolve().parents[2]
 ENV = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "TERM": "dumb"}
 

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 
 from services.kernel.network import load_network
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {  # service -> (fixture type, submission path, item paths to GET)
     "port": ("port.vessel-call", "/vessel-calls", ["/vessel-calls/{id}", "/vessel-calls"]),
@@ -26,7 +28,6 @@ SERVICES = {  # service -> (fixture type, submission path, item paths to GET)
     "immigration": ("immigration.passenger-manifest", "/manifests",
                     ["/manifests/{id}", "/manifests/{id}/responses", "/manifests"]),
 }
-AVAILABLE = [name for name in SERVICES if (ROOT / "services" / name / "app.py").is_file()]
 MEDIA = ["application/json", "application/xml", "application/edifact", "text/plain", "application/json; charset=utf-8",
          "", "multipart/form-data; boundary=x"]
 JSON_VALUES = st.recursive(
@@ -57,7 +58,7 @@ def _replace(document: Any, path: tuple[Any, ...], value: Any) -> Any:
     return copy
 
 
-@pytest.fixture(scope="module", params=AVAILABLE)
+@pytest.fixture(scope="module", params=list(SERVICES))
 def service(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, TestClient, str]]:

@@ -16,11 +16,12 @@ import pytest
 from services.cli.launcher import LocalNetwork, free_base_port
 from services.kernel.findings import MAX_FINDINGS, TRUNCATED
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status")
+pytestmark = [pytest.mark.network,
+              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status")]
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-DECLARATION_JSON = sorted((FIXTURES / "customs.declaration" / "valid").glob("*.json"))[0]
-DECLARATION_XML = sorted((FIXTURES / "customs.declaration" / "valid").glob("*.xml"))[0]
+DECLARATION_JSON = FIXTURES / "customs.declaration" / "valid" / "jp-import-thai-jasmine-rice-yokohama-aeo-importer.json"
+DECLARATION_XML = DECLARATION_JSON.with_suffix(".xml")
 PAXLST = FIXTURES / "immigration.passenger-manifest" / "valid" / "8m335-rgn-bkk-passengers-paxlst-d05b.edi"
 MB = 1024 * 1024
 RSS_MARGIN = 50 * MB

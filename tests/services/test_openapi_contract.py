@@ -31,6 +31,8 @@ from schemathesis.specs.openapi.checks import (
 
 from services.kernel.network import Network, create_development_network
 
+pytestmark = pytest.mark.slow
+
 SERVICES = ("customs", "immigration", "port", "hub", "nsw")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 12  # per operation and generation mode

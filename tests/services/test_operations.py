@@ -10,11 +10,10 @@ from fastapi.testclient import TestClient
 from services.kernel.db import make_engine
 from services.kernel.network import create_development_network
 
-ROOT = Path(__file__).resolve().parents[2]
-AVAILABLE = [name for name in ("customs", "immigration", "port") if (ROOT / "services" / name / "app.py").is_file()]
+SERVICES = ["customs", "immigration", "port"]
 
 
-@pytest.fixture(params=AVAILABLE)
+@pytest.fixture(params=SERVICES)
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     create_development_network(tmp_path / "network.json")
     app_module = importlib.import_module(f"services.{request.param}.app")

@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from services.cli.launcher import LocalNetwork, free_base_port
 from services.kernel.web.server import HttpServerSettings
 
+pytestmark = pytest.mark.network
+
 HEADER_TIMEOUT = 2.0
 BODY_TIMEOUT = 2.0
 PATIENCE = 30.0

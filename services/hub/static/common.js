@@ -52,24 +52,41 @@ const swx = (() => {
     return `${base}/dashboard/messages/${encodeURIComponent(messageId)}${query({ sender })}`;
   }
 
-  /** "2026-05-04 10:21:07" (UTC) from an ISO time; with milliseconds when ``precise``. */
+  /** "2026-05-04 10:21:07 UTC" from an ISO time (the zone written, whatever the reader's own);
+   * with milliseconds when ``precise``. */
   function time(iso, precise = false) {
     if (!iso) return "—";
     const date = new Date(iso);
     if (Number.isNaN(date.getTime())) return iso;
-    return date.toISOString().replace("T", " ").slice(0, precise ? 23 : 19);
+    return `${date.toISOString().replace("T", " ").slice(0, precise ? 23 : 19)} UTC`;
+  }
+
+  /** A <time> element: the UTC text, the instant in ``datetime``, the reader's local time on hover. */
+  function when(iso, precise = false) {
+    if (!iso) return document.createTextNode("—");
+    const date = new Date(iso);
+    const local = Number.isNaN(date.getTime()) ? null : `your time: ${date.toLocaleString()}`;
+    return el("time", { datetime: iso, title: local }, time(iso, precise));
+  }
+
+  /** Why a waiting message does not move: "waiting: VN suspended by the operator since ... UTC". */
+  function heldText(receiver, suspension) {
+    const note = suspension.note ? ` (${suspension.note})` : "";
+    return `waiting: ${receiver} suspended by the operator since ${time(suspension.since)}${note}`;
   }
 
   function badge(state) {
     return el("span", { class: `badge state-${state.toLowerCase().replaceAll("_", "-")}` }, state);
   }
 
-  /** Replace a container's children only when the data changed (no flicker, focus kept). */
+  /** Replace a container's children only when the data changed (no flicker, focus kept);
+   * true when it did. */
   function renderIf(container, data, build) {
     const key = JSON.stringify(data);
-    if (container.dataset.rendered === key) return;
+    if (container.dataset.rendered === key) return false;
     container.dataset.rendered = key;
     container.replaceChildren(...[].concat(build(data)));
+    return true;
   }
 
   let timer = null;
@@ -128,5 +145,5 @@ const swx = (() => {
     else signOut();
   }
 
-  return { $, el, svg, api, query, messageHref, time, badge, renderIf, poll, start, ApiError };
+  return { $, el, svg, api, query, messageHref, time, when, heldText, badge, renderIf, poll, start, ApiError };
 })();

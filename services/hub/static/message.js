@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { $, el, api, query, messageHref, time, badge, renderIf, poll, start, ApiError } = swx;
+  const { $, el, api, query, messageHref, time, when, heldText, badge, renderIf, poll, start, ApiError } = swx;
   const article = $("message");
   const messageId = article.dataset.messageId;
   const sender = article.dataset.sender;
@@ -30,7 +30,7 @@
   }
 
   const timelineRow = (step) => el("tr", { "data-state": step.state },
-    el("td", {}, badge(step.state)), el("td", { class: "mono" }, time(step.at, true)), el("td", {}, step.note || ""));
+    el("td", {}, badge(step.state)), el("td", { class: "mono" }, when(step.at, true)), el("td", {}, step.note || ""));
 
   function receipt(m) {
     const r = m.receipt;
@@ -78,6 +78,10 @@
 
   function render(m) {
     renderIf($("state"), m.state, (state) => badge(state));
+    const held = $("held");
+    held.hidden = !m.receiver_suspended;
+    held.textContent = m.receiver_suspended ? `${heldText(m.receiver, m.receiver_suspended)}: the hub sends it `
+      + "once the operator resumes deliveries; it spends no attempts meanwhile." : "";
     renderIf($("facts"), m, (data) => [...overview(data).childNodes]);
     renderIf(document.querySelector("#timeline tbody"), m.timeline, (steps) => steps.map(timelineRow));
     renderIf($("receipt"), [m.receipt, m.state], () => receipt(m));

@@ -259,6 +259,35 @@ class ACDD(t.Document):
     GoodsItem: list[ACDDGoodsItemType] = Field(min_length=1)
 
 
+class ACDDOriginType(t.Message):
+    """Origin of an ACDD goods item (WCO 92A), preferential or not."""
+
+    CountryCode: t.CountryCode
+    TypeCode: Literal["1", "2"] = Field(description="1 non-preferential origin; 2 preferential origin")
+
+
+class ACDDGoodsItemV1_1(ACDDGoodsItemType):
+    """An ACDD goods item with its declared origins and the preference claimed on it (added in 1.1)."""
+
+    Origin: list[ACDDOriginType] | None = Field(
+        default=None, min_length=1, description="origins as the export declaration gives them (WCO 92A)")
+    PreferenceCertificateID: t.Identifier | None = Field(
+        default=None, description="the certificate of origin (e.g. an ATIGA e-Form D) the preference is claimed "
+                                  "under")
+
+
+class ACDDV1_1(ACDD):
+    """ACDD 1.1: adds the consignor, and per item the origins and the preference claim, as a
+    WCO DM 3.6 (``customs.declaration`` 2.0) export declaration carries them."""
+
+    document_type: Literal["customs.acdd/1.1"] = "customs.acdd/1.1"  # type: ignore[assignment]
+    DischargeLocationID: t.LocationCode | None = Field(  # type: ignore[assignment]
+        default=None, description="port of discharge; absent when the declaration does not name it (WCO DM 3.6 "
+        "as DMS has it carries no place of unloading, and F-group trade terms name a place of loading)")
+    Consignor: PartyType | None = None
+    GoodsItem: list[ACDDGoodsItemV1_1] = Field(min_length=1)  # type: ignore[assignment]
+
+
 class COTransportType(t.Message):
     """Means of transport and route as declared on the certificate (box 3)."""
 

@@ -15,11 +15,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 XSD_HINT = "x-xsd"
 """JSON Schema keyword carrying the XSD built-in type a JSON string stands for."""
@@ -162,3 +173,50 @@ class Measure(TextWithAttributes):
 
     value: NonNegativeDecimal
     unitCode: UnitCode
+
+
+@dataclass(frozen=True)
+class DecimalDigits:
+    """``Annotated[Decimal, DecimalDigits(16, 6)]``: a non-negative decimal of at most ``total``
+    digits, ``fraction`` of them after the point (XSD ``totalDigits`` and ``fractionDigits``).
+
+    Both limits are written as one pattern, so that the JSON Schema and the XSD (where a
+    pattern facet reads the lexical form) refuse exactly what the model refuses. Like
+    ``NonNegativeDecimal``, JSON writes it as a string and its lexical form is kept.
+    """
+
+    total: int
+    fraction: int
+
+    @property
+    def pattern(self) -> str:
+        whole = [f"[0-9]{{1,{self.total}}}"]
+        decimals = [f"[0-9]{{1,{self.total - n}}}\\.[0-9]{{{n}}}" for n in range(1, self.fraction + 1)]
+        return "^(" + "|".join(whole + decimals) + ")$"
+
+    @property
+    def what(self) -> str:
+        if self.fraction == 0:
+            return f"a whole number of up to {self.total} digits"
+        return f"a decimal number of up to {self.total} digits, at most {self.fraction} after the point"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        compiled = re.compile(self.pattern)
+
+        def check(value: Any) -> Any:
+            # A string is read in its lexical form; a Decimal built in Python is held to the
+            # same form, so that what is written is what would be read back (a Decimal("1E+3")
+            # would be written "1E+3"); a JSON number is refused, as for NonNegativeDecimal.
+            if not isinstance(value, (str, Decimal)):
+                raise PydanticCustomError("decimal_type", "{what} must be written as a string, e.g. \"12.50\"",
+                                          {"what": self.what})
+            if not compiled.fullmatch(str(value)):
+                raise PydanticCustomError("string_pattern_mismatch", "{what} must match {pattern}",
+                                          {"what": self.what, "pattern": self.pattern})
+            return Decimal(value)
+
+        return core_schema.no_info_before_validator_function(
+            check, core_schema.no_info_after_validator_function(_finite_non_negative, handler(source)))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"type": "string", "pattern": self.pattern, XSD_HINT: "decimal"}

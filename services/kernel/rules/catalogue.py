@@ -7,6 +7,7 @@ RULE_CODES: dict[str, str] = {
     "LOCODE_UNKNOWN": "A port or place code is not a known UN/LOCODE.",
     "HS_CODE_UNKNOWN": "The first six digits of an HS code are not an HS 2022 subheading.",
     "INCOTERM_UNKNOWN": "The declaration's trade terms are not an Incoterms 2020 rule.",
+    "INCOTERM_SUPERSEDED": "The trade terms are a rule of an earlier Incoterms edition, e.g. DAT (warning; 2.0).",
     # Declaration totals and structure
     "GOODS_ITEM_QUANTITY_MISMATCH": "The goods item quantity differs from the number of goods items.",
     "INVOICE_AMOUNT_MISMATCH": "The invoice amount differs from the sum of the goods items' amounts.",
@@ -17,8 +18,21 @@ RULE_CODES: dict[str, str] = {
     "CONTAINER_CHECK_DIGIT": "A container number fails the ISO 6346 check.",
     "DECLARATION_DIRECTION": "Export country or destination disagrees with the exporter's or importer's "
     "address country (warning).",
+    "DATE_TIME_FORMAT": "A WCO DateTimeString is not the form its formatCode names (102 CCYYMMDD, 304 "
+    "CCYYMMDDhhmmss and zone), or no real day or time (2.0).",
+    # Declaration money (2.0)
+    "CURRENCY_EXCHANGE_MISSING": "An amount is in another currency than the lodging network country's, and no "
+    "CurrencyExchange gives its rate (2.0).",
+    "PREFERENCE_CERTIFICATE_MISSING": "A goods item claims a preference (preferential origin or duty regime) "
+    "without referencing a certificate of origin, in a network country (2.0).",
+    "DUTY_AMOUNT_MISMATCH": "A duty's assessed amount is not its base × rate (less a deduction) to within one "
+    "minor unit (2.0; a warning in a response).",
     # Customs response and certificates of origin
     "RESPONSE_ERRORS_REQUIRED": "A rejecting customs response gives no error.",
+    "RESPONSE_ERROR_CODE_MISSING": "An error of a customs response has no ValidationCode (2.0).",
+    "RESPONSE_FUNCTION_UNKNOWN": "A response's function code is none the network's customs use (warning; 2.0).",
+    "PREFERENCE_WITHOUT_PREFERENTIAL_ORIGIN": "An ACDD item names a certificate of origin but no preferential "
+    "origin (ACDD 1.1).",
     "CO_ITEM_NOT_IN_DECLARATION": "A certificate item's HS code is not among the declaration's HS codes.",
     "CO_DECLARATION_MISMATCH": "The certificate's MRN, exporter or countries differ from its declaration's.",
     "CO_COUNTRY_ORIGIN": "The certificate is not issued in the exporting country.",

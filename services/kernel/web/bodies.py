@@ -76,7 +76,7 @@ the caller (401 before 415) and before the session (a slow upload never holds th
 
 
 def _media(formats: tuple[str, ...]) -> list[str]:
-    names = {"xml": XML, "json": JSON, "edifact": "application/edifact"}
+    names = {"xml": f"{XML} (or a type ending in +xml)", "json": f"{JSON} (or +json)", "edifact": "application/edifact"}
     return [names[f] for f in formats]
 
 

@@ -2,7 +2,8 @@
 
 ``create_service_app`` gives every service the same spine: migrations run at start-up,
 the network directory loaded, the outbox dispatcher started, problem+json errors,
-``/healthz`` and ``/metrics``. The service adds its own routers.
+``/healthz``, ``/metrics`` and the API docs served offline (``api_docs``). The service adds
+its own routers.
 """
 
 import asyncio
@@ -26,6 +27,7 @@ from services.kernel.network import load_or_create_network, load_signing_keys
 from services.kernel.outbox import OutboxDispatcher
 from services.kernel.retry import DEFAULT_MAX_AGE, RetryPolicy
 from services.kernel.signing import envelope_signer
+from services.kernel.web.api_docs import install_api_docs
 from services.kernel.web.contract import install_contract
 from services.kernel.web.observability import Metrics, configure_logging, install
 from services.kernel.web.problems import add_exception_handlers
@@ -151,7 +153,9 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
                 await client.aclose()
             app.state.engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
+    # /docs and /redoc come from install_api_docs, with their files served here, not from a CDN
+    app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.metrics = metrics
     add_exception_handlers(app)
@@ -165,6 +169,7 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
     for router in routers:
         app.include_router(router)
     install_contract(app)
+    install_api_docs(app)
     return app
 
 
