@@ -17,10 +17,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 
 # The dependencies first, from pyproject.toml alone: a change to the code does not rebuild them.
-COPY pyproject.toml ./
+# Pinned by requirements.lock: the image runs the versions make and CI test.
+COPY pyproject.toml requirements.lock ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
- && pip wheel --wheel-dir /wheels -r /tmp/requirements.txt
+ && pip wheel --wheel-dir /wheels -r /tmp/requirements.txt -c requirements.lock
 
 # Then swx's own wheel, from exactly what it ships (.dockerignore keeps the rest out).
 COPY README.md LICENSE NOTICE ./

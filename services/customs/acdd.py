@@ -89,7 +89,8 @@ def _item_v1_1(item: Item, facts: DeclarationFacts, base: ACDDGoodsItemType) -> 
     non-preferential one, DE 5/15) and the certificate of origin it refers to, if any."""
     origins = [ACDDOriginType(CountryCode=o.country, TypeCode=o.type_code or NON_PREFERENTIAL)  # type: ignore[arg-type]
                for o in item.origins if o.type_code in (None, NON_PREFERENTIAL, PREFERENTIAL)]
-    certificate = facts.certificate_of_origin(item)
+    # a certificate (the item's, else the declaration's) is the preference claimed: only on a preferential item
+    certificate = facts.certificate_of_origin(item) if item.preferential_origin is not None else None
     reference = certificate.id.strip() if certificate is not None and certificate.id is not None else None
     return ACDDGoodsItemV1_1(
         **{name: getattr(base, name) for name in ACDDGoodsItemType.model_fields}, Origin=origins or None,
@@ -167,12 +168,16 @@ def _named_discharge(facts: DeclarationFacts) -> bool:
 def discharge_location(facts: DeclarationFacts, problems: list[Finding]) -> str | None:
     """The port of discharge; without an unloading location (WCO DMS has none), the trade terms'
     named place is the best known."""
-    place = facts.discharge_location or facts.trade_terms_location
+    # a 2.0 declaration's E- or F-group trade terms name a place of loading: never the port of discharge
+    place = facts.discharge_location if facts.is_wco else facts.discharge_location or facts.trade_terms_location
     if place is not None and LOCODE.fullmatch(place.strip()):
         return place.strip()
     where = f"{facts.root}/GoodsShipment/TradeTerms/LocationID"
-    problems.append(missing(CODE, where, "the ACDD names the port of discharge as a UN/LOCODE, and the trade terms' "
-                                        f"named place stands for it{'' if place is None else f' (found {place!r})'}"))
+    named = facts.trade_terms_location
+    problems.append(missing(CODE, where, "an ACDD 1.0 names the port of discharge as a UN/LOCODE, which a WCO "
+                                        "declaration gives as the named place of C- or D-group trade terms (CIF, "
+                                        "CFR, CPT, CIP, DAP, DPU, DDP)" + ("" if named is None else
+                                                                           f"; found {named!r}")))
     return None
 
 

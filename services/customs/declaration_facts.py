@@ -27,6 +27,7 @@ from services.kernel.findings import Finding, Layer, Location
 from services.kernel.messages.customs import Declaration as DeclarationV1
 from services.kernel.messages.wco.declaration import GoodsDeclaration
 from services.kernel.messages.wco.goods import GovernmentAgencyGoodsItemType
+from services.kernel.rules.wco_common import requested_procedures, shipment_country
 from services.kernel.type_codes import Direction, UnknownTypeCode, direction_of
 
 AnyDeclaration = DeclarationV1 | GoodsDeclaration
@@ -239,8 +240,8 @@ def _wco_facts(document: GoodsDeclaration) -> DeclarationFacts:
     if not goods:
         problems.append(missing("REQUIRED_BY_SWX", f"{SHIPMENT}/GovernmentAgencyGoodsItem",
                                 "a declaration lodged here declares at least one goods item"))
-    export_country = _shipment_country(shipment, goods, "ExportCountry")
-    destination = _shipment_country(shipment, goods, "Destination")
+    export_country = shipment_country(shipment, goods, "ExportCountry")
+    destination = shipment_country(shipment, goods, "Destination")
     type_code = _stripped(declaration.TypeCode)
     direction = _direction(type_code, goods, export_country, destination, problems)
     for code, where, side in ((export_country, f"{SHIPMENT}/ExportCountry/ID", "export"),
@@ -283,30 +284,14 @@ def _wco_facts(document: GoodsDeclaration) -> DeclarationFacts:
     )
 
 
-def _shipment_country(shipment: Any, goods: Sequence[GovernmentAgencyGoodsItemType], element: str) -> str | None:
-    """The shipment's export country or destination, else the one all goods items give (DMS lets
-    the items carry them instead)."""
-    field = "ID" if element == "ExportCountry" else "CountryCode"
-    whole = getattr(shipment, element, None) if shipment is not None else None
-    if whole is not None and getattr(whole, field) is not None:
-        return str(getattr(whole, field))
-    per_item = {getattr(getattr(item, element), field) for item in goods if getattr(item, element) is not None}
-    per_item.discard(None)
-    if len(per_item) == 1 and all(getattr(item, element) is not None for item in goods):
-        return str(per_item.pop())
-    return None
-
-
 def _direction(type_code: str | None, goods: Sequence[GovernmentAgencyGoodsItemType], export_country: str | None,
                destination: str | None, problems: list[Finding]) -> Direction | None:
     if type_code is None:
         problems.append(missing("REQUIRED_BY_SWX", f"{ROOT}/TypeCode",
                                 "the declaration type (DE 1/1 and 1/2) says whether goods leave or arrive"))
         return None
-    procedures = [code for item in goods for p in item.GovernmentProcedure or ()
-                  if (code := _stripped(p.CurrentCode)) is not None and len(code) == 2 and code.isdigit()]
     try:
-        return direction_of(type_code, procedures=procedures, export_country=export_country,
+        return direction_of(type_code, procedures=requested_procedures(goods), export_country=export_country,
                             destination_country=destination)
     except UnknownTypeCode as unknown:
         problems.append(Finding(Layer.RULES, "TYPE_CODE_UNKNOWN", f"Declaration/TypeCode: {unknown}",

@@ -58,11 +58,6 @@ class Lodged:
     created: bool
 
 
-def lodging_country(declaration: AnyDeclaration) -> str:
-    """Whose customs takes the declaration: the export country's for an export, the destination's for an import."""
-    return facts_of(declaration).lodging_country
-
-
 def read_facts(declaration: AnyDeclaration) -> DeclarationFacts:
     """The declaration's facts, or the 422 naming what swx needs and the declaration lacks."""
     try:

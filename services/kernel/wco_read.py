@@ -159,6 +159,8 @@ def _body_name(bodies: dict[str, list[etree._Element]]) -> str:
     return DEC.element if bodies[DEC_NS] else RES.element
 
 
+MAX_HINTS = 8
+"""``xsi:schemaLocation`` attributes kept per document; more are refused (each costs a path)."""
 Hint = tuple[etree._Element, str, str]
 """An element carrying ``xsi:schemaLocation``, its WCO path and the attribute's value."""
 
@@ -195,8 +197,14 @@ def _check_names(root: etree._Element, kind: WcoKind, *, wrapped: bool,
     hints: list[Hint] = []
     for value in root.xpath("//@*"):  # attributes are few: one XPath rather than a look at every element
         key, element = value.attrname, value.getparent()
-        if key == SCHEMA_LOCATION:
+        if key == SCHEMA_LOCATION and len(hints) < MAX_HINTS:
             hints.append((element, path_of(element), str(value)))
+        elif key == SCHEMA_LOCATION:
+            faults += 1
+            if len(problems) < 2 * MAX_FINDINGS:
+                problems.append(_at(element, "WCO_ATTRIBUTE_UNSUPPORTED",
+                                    f"more than {MAX_HINTS} xsi:schemaLocation attributes: swx keeps that many "
+                                    "(a WCO file carries one or two, on MetaData and Declaration)"))
         elif key not in attributes:  # an unqualified name the model carries somewhere, or refused here
             faults += 1
             if len(problems) < 2 * MAX_FINDINGS:

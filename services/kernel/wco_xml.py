@@ -194,13 +194,15 @@ class WcoReading:
                 path += "/" + step
                 continue
             name, at = split_step(step)
-            named = [c for c in element.iterchildren(etree.Element) if local_name(c.tag) == name]
+            namespace = str(element.tag)[:str(element.tag).index("}") + 1] if str(element.tag).startswith("{") else ""
+            named = list(element.iterchildren(namespace + name))  # filtered in C: a list may be long
             if at >= len(named):
                 path, element = path + "/" + step, None
                 continue
             child = named[at]
             wco_name = self._wco_name(child)
-            same = [c for c in element.iterchildren(etree.Element) if self._wco_name(c) == wco_name]
+            same = named if wco_name == name else \
+                [c for c in element.iterchildren(etree.Element) if self._wco_name(c) == wco_name]
             path += "/" + wco_name + (f"[{same.index(child) + 1}]" if len(same) > 1 else "")
             element = child
         return path or self.root_path, element
@@ -296,8 +298,10 @@ def path_of(element: etree._Element) -> str:
         if parent is None:
             steps.append(name)
             break
-        same = [c for c in parent.iterchildren(etree.Element) if local_name(c.tag) == name]
-        steps.append(name + (f"[{same.index(current) + 1}]" if len(same) > 1 else ""))
+        tag = str(current.tag)  # siblings of the same name share the tag: counted in C, not in Python
+        index = sum(1 for _ in current.itersiblings(tag, preceding=True))
+        several = index > 0 or next(current.itersiblings(tag), None) is not None
+        steps.append(name + (f"[{index + 1}]" if several else ""))
         current = parent
     return "/" + "/".join(reversed(steps))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from services.customs.acdd import acdd_for
-from services.customs.declaration_facts import AnyDeclaration, facts_of
+from services.customs.declaration_facts import AnyDeclaration, RequiredBySwx, facts_of
 from services.kernel import canonical
 from services.kernel.messages.customs import Declaration
 from services.kernel.registry import REGISTRY
@@ -36,6 +36,14 @@ def test_acdd_of_every_export_fixture_passes_the_engine(path: Path, version: str
     if version == "1.1" and isinstance(declaration, Declaration):
         pytest.skip("a 1.x declaration produces ACDD 1.0 only")
     acdd_type = REGISTRY.get("customs.acdd", version)
+    facts = facts_of(declaration)
+    if version == "1.0" and facts.is_wco and facts.discharge_location is None:
+        # E- or F-group trade terms name a place of loading: an ACDD 1.0 has no port of discharge to state
+        with pytest.raises(RequiredBySwx) as refused:
+            acdd_for(declaration, mrn=MRN, issued_at=datetime(2026, 11, 22, 7, 20, tzinfo=UTC), version=version)
+        assert [(f.code, f.location.pointer) for f in refused.value.findings] == [
+            ("REQUIRED_FOR_ACDD", "/Declaration/GoodsShipment/TradeTerms/LocationID")]
+        return
     acdd = acdd_for(declaration, mrn=MRN, issued_at=datetime(2026, 11, 22, 7, 20, tzinfo=UTC), version=version)
     report = validate(canonical.xml_bytes(acdd, acdd_type), media_type="application/xml", expected_type=acdd_type)
     assert report.valid, [f.as_dict() for f in report.findings]

@@ -212,3 +212,16 @@ def test_metadata_after_the_declaration_is_refused_not_moved_up() -> None:
 def test_text_in_the_wrapper_is_refused_not_dropped() -> None:
     data = wco_declaration().replace(b"\n  <md:WCODataModelVersionCode>", b"stray<md:WCODataModelVersionCode>", 1)
     only_error(validate(data), "SCHEMA_INVALID")
+
+
+def test_schema_location_hints_beyond_a_few_are_refused_without_naming_every_place() -> None:
+    """Each kept hint costs a path; 20,000 of them once took minutes, so past eight they are refused."""
+    items = "".join(f'<GovernmentAgencyGoodsItem xsi:schemaLocation="x"><SequenceNumeric>{i}</SequenceNumeric>'
+                    "</GovernmentAgencyGoodsItem>" for i in range(20_000))
+    body = (f'<Declaration xmlns="{DEC}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"<FunctionCode>9</FunctionCode><GoodsShipment>{items}</GoodsShipment></Declaration>").encode()
+    report = validate(body)
+    assert report.document is None
+    assert len(report.findings) == MAX_FINDINGS + 1
+    assert {f.code for f in report.findings[:MAX_FINDINGS]} == {"WCO_ATTRIBUTE_UNSUPPORTED"}
+    assert report.findings[-1].code == TRUNCATED

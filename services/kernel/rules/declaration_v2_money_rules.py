@@ -114,7 +114,7 @@ def currency_exchange_given(document: GoodsDeclaration, context: RuleContext) ->
                              f"{local}, the currency of {country} customs", *path, "currencyID")
             continue
         entry = (declaration.CurrencyExchange or [])[rates[currency]]
-        if not entry.RateNumeric:
+        if entry.RateNumeric is None:
             yield rule_error("CURRENCY_EXCHANGE_MISSING",
                              f"the CurrencyExchange for {currency} gives no RateNumeric (units of {local} per "
                              f"{currency})", *DECLARATION, "CurrencyExchange", rates[currency])

@@ -117,35 +117,53 @@ def is_amendment(declaration: DeclarationType) -> bool:
     return declaration.FunctionCode == "13"
 
 
+def shipment_country(shipment: Any, goods: Sequence[GovernmentAgencyGoodsItemType], element: str) -> str | None:
+    """The shipment's export country (``element`` "ExportCountry") or destination ("Destination"),
+    else the one every goods item gives (DMS lets the items carry them instead): how the customs
+    service routes a declaration, and so how the rules tell its lodging country."""
+    field = "ID" if element == "ExportCountry" else "CountryCode"
+    whole = getattr(shipment, element, None) if shipment is not None else None
+    if whole is not None and getattr(whole, field) is not None:
+        return str(getattr(whole, field))
+    per_item = {getattr(getattr(item, element), field) for item in goods if getattr(item, element) is not None}
+    per_item.discard(None)
+    if len(per_item) == 1 and all(getattr(item, element) is not None for item in goods):
+        return str(per_item.pop())
+    return None
+
+
+def requested_procedures(goods: Sequence[GovernmentAgencyGoodsItemType]) -> list[str]:
+    """The goods items' requested procedures (DE 1/10, ``CurrentCode``), two digits each."""
+    return [code for item in goods for p in item.GovernmentProcedure or ()
+            if (code := (p.CurrentCode or "").strip()) and len(code) == 2 and code.isdigit()]
+
+
 def direction(declaration: DeclarationType) -> str | None:
     """``EX`` or ``IM`` as the type code says (``type_codes``, the table the customs service
     lodges by), None when it cannot tell (amendments, codes of unknown direction)."""
-    shipment = declaration.GoodsShipment
-    items = (shipment.GovernmentAgencyGoodsItem or []) if shipment is not None else []
+    goods = _items_of(declaration)
     try:
         return direction_of(
-            (declaration.TypeCode or "").strip(),
-            procedures=[p.CurrentCode for item in items for p in item.GovernmentProcedure or () if p.CurrentCode],
-            export_country=_country(shipment, "ExportCountry", "ID"),
-            destination_country=_country(shipment, "Destination", "CountryCode"))
+            (declaration.TypeCode or "").strip(), procedures=requested_procedures(goods),
+            export_country=shipment_country(declaration.GoodsShipment, goods, "ExportCountry"),
+            destination_country=shipment_country(declaration.GoodsShipment, goods, "Destination"))
     except UnknownTypeCode:
         return None
 
 
-def _country(shipment: Any, element: str, field: str) -> str | None:
-    part = getattr(shipment, element, None) if shipment is not None else None
-    return getattr(part, field, None) if part is not None else None
+def _items_of(declaration: DeclarationType) -> Sequence[GovernmentAgencyGoodsItemType]:
+    shipment = declaration.GoodsShipment
+    return (shipment.GovernmentAgencyGoodsItem or []) if shipment is not None else []
 
 
 def lodging_country(declaration: DeclarationType) -> str | None:
     """Whose customs the declaration is lodged with: the export country of an export, the
-    destination of an import (as the customs service routes it); None when the declaration
-    does not say."""
+    destination of an import, as the customs service routes it; None when it does not say."""
     way = direction(declaration)
     if way is None:
         return None
-    return _country(declaration.GoodsShipment, "ExportCountry", "ID") if way == "EX" \
-        else _country(declaration.GoodsShipment, "Destination", "CountryCode")
+    return shipment_country(declaration.GoodsShipment, _items_of(declaration),
+                            "ExportCountry" if way == "EX" else "Destination")
 
 
 def date_time_fault(stamp: DateTimeStringType) -> str | None:
