@@ -200,7 +200,7 @@ class DeliveryWorker(BackgroundLoop):
             acknowledge(session, message, note="its answer had already been delivered")
         original = repository.answered(session, message)
         if original is not None and original.state == DELIVERED:
-            acknowledge(session, original, note=f"answered by {message.message_id} ({message.document_type}), "
+            acknowledge(session, original, note=f"answered by {message.document_type} {message.message_id}, "
                                                 f"delivered to {original.sender}")
 
 

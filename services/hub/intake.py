@@ -116,7 +116,7 @@ def accept(session: Session, *, envelope: Envelope, body: bytes, fmt: str, warni
         assert existing is not None, "a row that conflicts exists"
         return _resent(existing, digest)
     repository.add_transitions(session, message.id, [
-        (RECEIVED, now, f"signature of {envelope.sender} verified; payload valid ({len(warnings)} warning(s))"),
+        (RECEIVED, now, f"signature of {envelope.sender} verified; payload valid, {_count(len(warnings), 'warning')}"),
         (QUEUED, now, f"for {envelope.receiver}"),
     ])
     log.info("message.received message_id=%s sender=%s receiver=%s type=%s", message.message_id, message.sender,
@@ -140,3 +140,7 @@ def acceptance(message: HubMessage) -> dict[str, Any]:
         "received_at": message.received_at.isoformat(), "status": f"/messages/{message.message_id}",
         "warnings": json.loads(message.findings) if message.findings else [],
     }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{'no' if number == 0 else number} {noun}{'' if number == 1 else 's'}"
