@@ -27,6 +27,7 @@ from services.kernel.findings import Finding, Layer, Location
 from services.kernel.messages.customs import Declaration as DeclarationV1
 from services.kernel.messages.wco.declaration import GoodsDeclaration
 from services.kernel.messages.wco.goods import GovernmentAgencyGoodsItemType
+from services.kernel.rules.declaration_v2_money_rules import CERTIFICATE_OF_ORIGIN_CODES
 from services.kernel.rules.wco_common import requested_procedures, shipment_country
 from services.kernel.type_codes import Direction, UnknownTypeCode, direction_of
 
@@ -35,7 +36,6 @@ HS_BASED_LISTS = ("HS", "TSP", "GN", "CV")
 """Classification lists whose codes begin with the HS number, in the order they are preferred."""
 HS_NUMBER = re.compile(r"^[0-9]{6}([0-9]{2}|[0-9]{3}|[0-9]{4})?$")
 PREFERENTIAL, NON_PREFERENTIAL = "2", "1"
-CERTIFICATE_OF_ORIGIN_CODES = {"861": "certificate of origin", "864": "preference certificate of origin"}
 """UN/EDIFACT 1001 document codes of a certificate of origin (an ATIGA e-Form D is one), as
 ``AdditionalDocument/TypeCode`` carries them (``N861``: category N, type 861)."""
 DESTINATION_TERMS = frozenset({"CPT", "CIP", "CFR", "CIF", "DAP", "DPU", "DDP"})
