@@ -1,69 +1,49 @@
-"""Ingest throughput: customs ``POST /declarations`` against a bare FastAPI echo, same run.
+"""Ingest: customs ``POST /declarations`` against a bare FastAPI echo, same run, same client.
 
-Both run under uvicorn with one worker on loopback; a load generator keeps 32 requests in
-flight, each a distinct valid 10-item XML declaration (a new LRN each, so idempotency does
-not short-cut anything). Printed: accepted/s, p50 and p99 latency for each, and the ratio
-customs / echo.
+Customs runs as ``swx up`` runs it (``python -m services.kernel.web.server
+services.customs.app:create_app --factory``), and so does the echo (``echo.py``). A load
+generator sends each of ``--requests`` distinct valid 10-item XML declarations once (a new
+LRN each, so idempotency does not short-cut anything), ``--concurrency`` in flight. Customs
+stores an ACDD for each in its outbox, but runs without a hub URL, so nothing dispatches
+it: this is the cost of accepting a declaration (``network.py`` has the rest).
 
-The load comes from ``wrk`` (Debian package ``wrk``) when it is installed: a C client
-leaves the servers the CPU. Without it a Python client (httpx) does the same work, more
-slowly, and the table says so.
+Printed for each server: accepted/s, p50 and p99 latency, and CPU milliseconds per request
+from ``/proc`` (``proc_cpu.py``, warm-up excluded); the ratios customs / echo of throughput
+and of CPU. The load comes from wrk when it is installed (``load.py``), else from a Python
+client, with a warning.
 
-Run: ``python benchmarks/ingest.py [--requests 2000] [--concurrency 32] [--seconds 10]``.
+Run: ``python benchmarks/ingest.py [--requests 1000] [--concurrency 32] [--items 10]``.
 """
 
 import argparse
-import asyncio
 import json
 import os
-import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
+from echo import measure_echo
+from load import LoadResult, Request, load_client, run_load
+from proc_cpu import CpuMeter, Usage, cpu_table
 from rich.console import Console
 from rich.table import Table
+from validate import FIXTURES, grow
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate import FIXTURES, grow  # noqa: E402
+from services.cli.launcher import LocalNetwork, free_base_port
+from services.kernel import canonical
+from services.kernel.registry import REGISTRY
+from services.kernel.validation import validate
 
-from services.kernel import canonical  # noqa: E402
-from services.kernel.network import create_development_network  # noqa: E402
-from services.kernel.registry import REGISTRY  # noqa: E402
-from services.kernel.validation import validate  # noqa: E402
-
-ECHO_APP = """
-from fastapi import FastAPI, Request, Response
-app = FastAPI()
-
-@app.post("/declarations")
-async def echo(request: Request) -> Response:
-    return Response(await request.body(), status_code=201, media_type="application/xml")
-
-@app.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
-"""
+WARMUP = 50
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def declarations(count: int) -> list[bytes]:
-    """``count`` distinct valid 10-item TH export declarations as canonical XML."""
+def declarations(count: int, *, items: int = 10) -> list[bytes]:
+    """``count`` distinct valid TH export declarations with ``items`` goods items, as canonical XML."""
     message_type = REGISTRY.get("customs.declaration", "1.0")
     source = next(p for p in sorted((FIXTURES / "customs.declaration" / "valid").glob("*.json"))
                   if json.loads(p.read_text()).get("document_type") == message_type.key
                   and json.loads(p.read_text())["GoodsShipment"]["ExportCountry"]["ID"] == "TH")
-    base = grow("customs.declaration", json.loads(source.read_text()), 10)
+    base = grow("customs.declaration", json.loads(source.read_text()), items)
     documents = []
     for n in range(count):
         data = dict(base, FunctionalReferenceID=f"BENCH-{os.getpid()}-{n:06d}")
@@ -74,164 +54,64 @@ def declarations(count: int) -> list[bytes]:
     return documents
 
 
-def start(command: list[str], *, env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise SystemExit(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit("server did not become healthy in 60 s")
-
-
-async def load(url: str, bodies: list[bytes], *, token: str, concurrency: int) -> tuple[int, float, list[float]]:
-    latencies: list[float] = []
-    accepted = 0
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/xml"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        async def worker() -> None:
-            nonlocal accepted
-            while not queue.empty():
-                body = queue.get_nowait()
-                started = time.perf_counter()
-                response = await client.post(url, content=body, headers=headers)
-                latencies.append(time.perf_counter() - started)
-                accepted += response.status_code == 201
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return accepted, elapsed, latencies
-
-
-WRK_SCRIPT = """
-local bodies, index, threads = {}, 0, 0
-all_threads = {}
-function setup(thread)
-  thread:set("id", threads)
-  threads = threads + 1
-  table.insert(all_threads, thread)
-end
-function init(args)
-  local count, token = tonumber(args[1]), args[2]
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/xml"
-  wrk.headers["Authorization"] = "Bearer " .. token
-  stride, index, created, other = tonumber(args[3]), id, 0, 0
-  for n = 0, count - 1 do
-    local file = io.open(string.format("%s/body-%06d.xml", args[4], n), "rb")
-    bodies[n] = file:read("*a")
-    file:close()
-  end
-  total = count
-end
-function request()
-  local body = bodies[index % total]
-  index = index + stride
-  return wrk.format(nil, nil, nil, body)
-end
-function response(status, headers, body)
-  if status == 201 then created = created + 1 else other = other + 1 end
-end
-function done(summary, latency, requests)
-  local made, refused = 0, 0
-  for _, thread in ipairs(all_threads or {}) do
-    made = made + thread:get("created")
-    refused = refused + thread:get("other")
-  end
-  io.write(string.format("RESULT %d %d %d %f %f %f\\n", made, refused, summary.requests,
-    summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
-"""
-
-
-def measure_with_wrk(url: str, bodies: list[bytes], *, token: str, concurrency: int, seconds: int,
-                     work: Path) -> dict[str, float]:
-    folder = work / "bodies"
-    folder.mkdir(exist_ok=True)
-    for n, body in enumerate(bodies):
-        (folder / f"body-{n:06d}.xml").write_bytes(body)
-    script = work / "ingest.lua"
-    script.write_text(WRK_SCRIPT)
-    threads = 2
-    result = subprocess.run(["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds}s", "--latency",
-                             "-s", str(script), url, "--", str(len(bodies)), token, str(threads), str(folder)],
-                            capture_output=True, text=True, timeout=seconds + 60, check=True)
-    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
-    made, refused, total, duration, p50, p99 = (float(v) for v in line.split()[1:])
-    return {"accepted": made, "total": made + refused, "rate": made / duration, "p50": p50, "p99": p99}
-
-
-def measure(name: str, command: list[str], *, env: dict[str, str], port: int, bodies: list[bytes], token: str,
-            concurrency: int, cwd: Path, seconds: int, work: Path) -> dict[str, float]:
-    process = start(command, env=env, port=port, cwd=cwd)
+def measure_customs(requests: list[Request], *, args: argparse.Namespace, work: Path) -> tuple[LoadResult, Usage]:
+    """Customs alone (no hub), warmed up, then measured for ``requests``."""
+    network = LocalNetwork.prepare(data_dir=work / "data", base_port=free_base_port(),
+                                   extra_env={"SWX_CUSTOMS_LOG_LEVEL": "WARNING", "SWX_HUB_URL": ""})
+    network.start("customs")
     try:
-        if shutil.which("wrk"):
-            asyncio.run(load(f"http://127.0.0.1:{port}/declarations", bodies[:100], token=token,
-                             concurrency=concurrency))  # warm-up
-            return measure_with_wrk(f"http://127.0.0.1:{port}/declarations", bodies[100:], token=token,
-                                    concurrency=concurrency, seconds=seconds, work=work / name)
-        asyncio.run(load(f"http://127.0.0.1:{port}/declarations", bodies[:100], token=token,
-                         concurrency=concurrency))  # warm-up
-        accepted, elapsed, latencies = asyncio.run(load(f"http://127.0.0.1:{port}/declarations", bodies[100:],
-                                                        token=token, concurrency=concurrency))
+        url = network.url("customs")
+        token = {"Authorization": f"Bearer {network.token('TH')}"}
+        signed = [Request(r.method, r.path, {**r.headers, **token}, r.body) for r in requests]
+        run_load(url, signed[:WARMUP], connections=args.concurrency, work=work, python=args.python_client)
+        meter = CpuMeter({"customs": network.pid("customs") or 0})
+        meter.start()
+        result = run_load(url, signed[WARMUP:], connections=args.concurrency, work=work, python=args.python_client)
+        (usage,) = meter.stop()
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-    quantiles = statistics.quantiles(latencies, n=100)
-    return {"accepted": accepted, "total": len(latencies), "rate": accepted / elapsed,
-            "p50": quantiles[49] * 1000, "p99": quantiles[98] * 1000}
+        network.stop()
+    return result, usage
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=1000, help="declarations measured, after a warm-up of 50")
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--seconds", type=int, default=10, help="test length with wrk")
+    parser.add_argument("--items", type=int, default=10, help="goods items per declaration")
+    parser.add_argument("--python-client", action="store_true", help="load from the Python client, not wrk")
     args = parser.parse_args()
-    bodies = declarations(args.requests + 100)
-    project = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory() as folder:
+    client = load_client(python=args.python_client)
+    requests = [Request("POST", "/declarations", {"Content-Type": "application/xml"}, body)
+                for body in declarations(args.requests + WARMUP, items=args.items)]
+    with tempfile.TemporaryDirectory(prefix="swx-ingest-") as folder:
         work = Path(folder)
-        network = create_development_network(work / "network.json")
-        (work / "echo_app.py").write_text(ECHO_APP)
-        uvicorn = [sys.executable, "-m", "uvicorn", "--workers", "1", "--log-level", "warning", "--no-access-log"]
-        env = dict(os.environ, SWX_NETWORK_FILE=str(work / "network.json"), SWX_CUSTOMS_DATA_DIR=str(work),
-                   SWX_CUSTOMS_DATABASE_URL=f"sqlite:///{work / 'customs.db'}", SWX_CUSTOMS_LOG_LEVEL="WARNING",
-                   PYTHONPATH=f"{work}{os.pathsep}{project}")
-        echo_port, customs_port = free_port(), free_port()
-        common = {"env": env, "bodies": bodies, "concurrency": args.concurrency, "seconds": args.seconds,
-                  "work": work}
-        (work / "echo").mkdir()
-        (work / "customs").mkdir()
-        echo = measure("echo", [*uvicorn, "--port", str(echo_port), "echo_app:app"], port=echo_port,
-                       token="unused", cwd=work, **common)  # type: ignore[arg-type]
-        customs = measure("customs", [*uvicorn, "--port", str(customs_port), "--factory",
-                                      "services.customs.app:create_app"], port=customs_port,
-                          token=network.token_of("TH"), cwd=project, **common)  # type: ignore[arg-type]
-    client = f"wrk, {args.seconds} s" if shutil.which("wrk") else f"Python httpx client, {args.requests} requests"
-    table = Table(title=f"POST /declarations, 10-item XML, {args.concurrency} in flight, uvicorn 1 worker, "
-                        f"load from {client}", header_style="bold")
-    for column in ("server", "accepted", "accepted/s", "p50 ms", "p99 ms"):
+        echo = measure_echo([Request(r.method, r.path, {**r.headers, "X-Echo-Status": "201"}, r.body)
+                             for r in requests[WARMUP:]], connections=args.concurrency, work=work,
+                            port=free_base_port(1), python=args.python_client)
+        customs, usage = measure_customs(requests, args=args, work=work)
+    table = Table(title=f"POST /declarations, {args.items}-item XML, {args.concurrency} in flight, one process per "
+                        f"server, load from {client}, {os.cpu_count()} cores shared", header_style="bold")
+    for column in ("server", "accepted", "accepted/s", "p50 ms", "p99 ms", "CPU ms / request"):
         table.add_column(column, justify="right")
-    for name, result in (("bare FastAPI echo", echo), ("customs", customs)):
-        table.add_row(name, f"{result['accepted']:.0f}/{result['total']:.0f}", f"{result['rate']:,.0f}",
-                      f"{result['p50']:.1f}", f"{result['p99']:.1f}")
-    console = Console(width=120)
+    for name, result, cpu in (("bare FastAPI echo", echo.load, echo.cpu_ms),
+                              ("customs", customs, (usage.cpu_ms + usage.child_ms) / max(customs.requests, 1))):
+        table.add_row(name, f"{result.count(201)}/{result.requests}", f"{result.rate:,.0f}", f"{result.p50_ms:.1f}",
+                      f"{result.p99_ms:.1f}", f"{cpu:.2f}")
+    console = Console(width=140)
     console.print(table)
-    console.print(f"ratio customs / echo: {customs['rate'] / echo['rate']:.2f}")
+    console.print(cpu_table([usage], units=customs.count(201), unit="accepted declaration", floor_ms=echo.cpu_ms,
+                            floor_label="echo floor: 1 bare echo request",
+                            title="customs: CPU per accepted declaration, from /proc (warm-up excluded)"))
+    console.print(f"ratio customs / echo: throughput {customs.rate / echo.load.rate:.2f}, CPU per request "
+                  f"{(usage.cpu_ms + usage.child_ms) / max(customs.requests, 1) / echo.cpu_ms:.1f}x")
+    other = {s: n for s, n in customs.statuses.items() if s != 201}
+    if other or customs.errors:
+        console.print(f"customs answers other than 201: {other} {customs.errors}")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("interrupted: the servers are stopped and the temporary files removed", file=sys.stderr)
+        sys.exit(130)

@@ -1,30 +1,25 @@
 """Shared test fixtures: where the project and the read-only external corpora are, the
-markers that split the suite, and an environment the developer's shell cannot change."""
+markers that split the suite, an environment the developer's shell cannot change, and
+databases migrated as ``swx migrate`` leaves them for the apps the tests start."""
 
 import functools
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
+if TYPE_CHECKING:
+    from services.kernel.migrate import Schema
+
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"
-
-MARKERS = {
-    "slow": "takes several seconds or more; left out of `make check`",
-    "network": "starts real processes on loopback ports (swx up, workers, stand-ins); left out of `make check`",
-    "browser": "drives Debian's chromium through Playwright; left out of `make check`",
-    "postgres": "needs the PostgreSQL server (SWX_TEST_POSTGRES_URL, or postgres@127.0.0.1:5432); "
-                "left out of `make check`",
-}
-"""``make check`` runs ``-m "not slow and not network and not browser and not postgres"``;
-``make test`` (and CI) runs everything."""
 
 
 def _is_setting(name: str) -> bool:
@@ -46,8 +41,6 @@ a module is imported (``SWX_SCHEMA_DIR``), and before pytest-xdist starts its wo
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for name, description in MARKERS.items():
-        config.addinivalue_line("markers", f"{name}: {description}")
     if not config.pluginmanager.hasplugin("timeout"):
         raise pytest.UsageError("pytest-timeout is not installed (a dev dependency: make installs it); "
                                 "without it a hung test would hang the run")
@@ -119,6 +112,70 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Callable[["Schema"], Path]:
+    """A SQLite database at the head of every history a schema needs, made once a session
+    (once a pytest-xdist worker) for each service, to be copied rather than migrated again."""
+    from services.kernel.migrate import upgrade
+
+    folder = tmp_path_factory.mktemp("migrated")
+    made: dict[Schema, Path] = {}
+
+    def template(schema: "Schema") -> Path:
+        if schema not in made:
+            path = folder / f"{schema.service}.db"
+            upgrade(schema, f"sqlite:///{path}")
+            made[schema] = path
+        return made[schema]
+
+    return template
+
+
+@pytest.fixture(autouse=True)
+def migrated_databases(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+                       migrated_template: Callable[["Schema"], Path]) -> None:
+    """An app a test starts (``create_app(settings)`` in a ``TestClient``) finds its database
+    as ``swx migrate`` leaves it, as the launcher's servers do: where the lifespan checks the
+    schema, an absent or empty SQLite file is first copied from ``migrated_template``, and an
+    empty PostgreSQL database migrated. A database the test made itself is left as it is, so
+    an upgrade test sees its own. The servers themselves never migrate; a test of what they
+    do on a bare database says so with ``@pytest.mark.bare_database``."""
+    if request.node.get_closest_marker("bare_database"):
+        return
+    from services.kernel.web import service
+
+    check = service.require_current
+
+    def migrated_then_checked(schema: "Schema", url: str, *, component: str) -> None:
+        _migrate_if_bare(schema, url, migrated_template)
+        check(schema, url, component=component)
+
+    monkeypatch.setattr(service, "require_current", migrated_then_checked)
+
+
+def _migrate_if_bare(schema: "Schema", url: str, template: Callable[["Schema"], Path]) -> None:
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
+
+    from services.kernel.migrate import upgrade
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        file = Path(parsed.database)
+        if not file.exists() or file.stat().st_size == 0:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(template(schema), file)
+            return
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            bare = not inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
+    if bare:
+        upgrade(schema, url)
 
 
 class HubStandIn:

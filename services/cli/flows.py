@@ -192,7 +192,8 @@ def advance_passenger_information(ex: Exchange) -> None:
     def decided() -> list[dict[str, Any]] | None:
         persons: list[dict[str, Any]] = ex.call("GET", "immigration", f"/manifests/{submitted['id']}/responses",
                                                 country="TH")["persons"]
-        return persons if persons and all(p["decision"] for p in persons) else None
+        # "pending" until the arrival country's API response is handed over for that person
+        return persons if persons and all(p["decision"] not in (None, "pending") for p in persons) else None
 
     persons = ex.wait("a decision for every person", decided)
     refused = [p for p in persons if p["decision"] == "no-board"]

@@ -10,7 +10,9 @@ Ports, from ``base_port`` (8100 by default)::
     nsw-jp 8111   nsw-kh 8112   nsw-la 8113   nsw-mm 8114   nsw-th 8115   nsw-vn 8116
 
 ``services.cli.compose`` describes the same network as ``docker-compose.yml`` runs it, from
-``topology(in_containers=True)``; ``services.cli.databases`` creates the databases.
+``topology(in_containers=True)``; ``services.cli.databases`` creates the databases, and
+``LocalNetwork.launch`` migrates each component's (``services.cli.migrate``) before it starts
+the component's server, which refuses a database that is not current.
 ``LocalNetwork.prepare`` records the URLs in ``<data-dir>/run/components.json``, where
 ``swx submit`` and ``swx status`` find the network later.
 """
@@ -202,10 +204,12 @@ class LocalNetwork:
             self.wait_healthy(name)
 
     def launch(self, name: str, *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
-        """Start one component without waiting for it, its pid in ``pid_file(name)``. ``env`` is
-        kept: ``relaunch`` starts the component again as it was started."""
+        """Migrate one component's database, then start the component without waiting for it,
+        its pid in ``pid_file(name)``. ``env`` is kept: ``relaunch`` starts the component again
+        as it was started. A ``LaunchError`` when its database cannot be migrated."""
         component = self.component(name)
         self.launch_env[name] = dict(env or {})
+        self.migrate(name)
         command = [sys.executable, "-m", "services.kernel.web.server", component.app, "--factory",
                    "--host", component.host, "--port", str(component.port), "--log-level", "warning",
                    "--no-access-log"]
@@ -217,6 +221,17 @@ class LocalNetwork:
         self.pid_file(name).parent.mkdir(parents=True, exist_ok=True)
         self.pid_file(name).write_text(f"{process.pid}\n", encoding="ascii")
         return process
+
+    def migrate(self, name: str) -> None:
+        """Bring the component's database to the current schema, as found in the environment
+        the component is launched with (a test may give it another database than ``prepare``'s)."""
+        from services.cli.documents import UsageProblem
+        from services.cli.migrate import MigrationFailed, migrate, target
+
+        try:
+            migrate(target(name, {**self.component(name).env, **self.launch_env.get(name, {})}))
+        except (MigrationFailed, UsageProblem) as error:
+            raise LaunchError(str(error)) from None
 
     def relaunch(self, name: str) -> subprocess.Popen[bytes]:
         """Start a component that has exited again, with the environment it was launched with."""

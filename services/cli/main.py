@@ -180,6 +180,52 @@ def up_command(
     raise typer.Exit(run_up(out, data_dir=data_dir, base_port=base_port, database_url=database_url, policy=policy))
 
 
+@app.command("migrate", cls=SwxCommand)
+def migrate_command(
+    component: Annotated[str | None, typer.Option(metavar="NAME", help="hub, customs, immigration, port, nsw (the "
+                                                  "endpoint SWX_NSW_COUNTRY names) or nsw-jp ... nsw-vn.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(metavar="DIR", help="The network `swx up --data-dir DIR` runs: "
+                                                  "every component, or the one --component names.")] = None,
+    database_url: Annotated[str | None, typer.Option(metavar="URL", help="With --data-dir: the PostgreSQL server "
+                                                     "given to `swx up --database-url`.")] = None,
+) -> None:
+    """Bring a component's database to the current schema; running it again changes nothing.
+
+    With --component alone, the database is the one the component's server opens, from the
+    same environment: for customs SWX_CUSTOMS_DATABASE_URL, else DATABASE_URL, else the
+    SQLite file in SWX_CUSTOMS_DATA_DIR (var), and so on. A server refuses to start on a
+    database that is not current; `swx up` and `swx demo` migrate each component before
+    they start it. Exit 0 migrated or already current, 1 a database could not be migrated,
+    2 usage.
+    """
+    from services.cli.migrate import MigrationFailed, describe, migrate, network_targets, target
+
+    if database_url is not None and data_dir is None:
+        raise _usage(UsageProblem("--database-url goes with --data-dir; for one component, set its database URL "
+                                  "as its server reads it (SWX_CUSTOMS_DATABASE_URL ..., or DATABASE_URL)"))
+    failed = False
+    try:
+        if data_dir is not None:
+            targets = network_targets(data_dir, database_url=database_url, component=component)
+        elif component is not None:
+            targets = [target(component)]
+        else:
+            raise UsageProblem("name what to migrate: --component NAME (from the environment its server reads), "
+                           "or --data-dir DIR (the network `swx up` runs there)")
+        for found in targets:
+            try:
+                out.print(escape(describe(found, migrate(found))), soft_wrap=True, highlight=False)
+            except MigrationFailed as error:
+                err.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
+                failed = True
+    except UsageProblem as problem:
+        raise _usage(problem) from None
+    except MigrationFailed as error:
+        err.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(1 if failed else 0)
+
+
 @contextmanager
 def _remote_errors() -> Iterator[None]:
     """A usage fault exits 2 with the usage line; a network, file or token fault exits 2 with its reason."""
@@ -252,9 +298,12 @@ def hub_worker_command() -> None:
     import asyncio
 
     from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
 
+    from services.hub.app import SCHEMA
     from services.hub.config import HubSettings
     from services.hub.worker import run_worker
+    from services.kernel.migrate import SchemaNotCurrent, require_current, shown_url
 
     try:
         settings = HubSettings()
@@ -265,6 +314,17 @@ def hub_worker_command() -> None:
         err.print(f"[red]error:[/] no network file at {settings.network_file}: start the hub first or set "
                   "SWX_NETWORK_FILE")
         raise typer.Exit(2)
+    # the worker claims from the hub's tables: they must be the ones this code knows
+    url = settings.database_for("hub")
+    try:
+        require_current(SCHEMA, url, component="hub")
+    except SchemaNotCurrent as error:
+        err.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except SQLAlchemyError as error:
+        err.print(f"[red]error:[/] cannot reach the hub database ({escape(shown_url(url))}): "
+                  f"{escape(str(error).splitlines()[0])}", soft_wrap=True)
+        raise typer.Exit(1) from None
     asyncio.run(run_worker(settings))
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from services.cli.launcher import LocalNetwork
+from services.cli.launcher import LaunchError, LocalNetwork
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Supervisor:
             self.watches[component.name] = Watch(Phase.STARTING, self.clock(), self.policy.first_delay)
             try:
                 self.net.launch(component.name)
-            except OSError as error:
+            except (OSError, LaunchError) as error:  # LaunchError: its database could not be migrated
                 if gave_up := self._failed(component.name, f"could not be started: {error}"):
                     return gave_up
         return None
@@ -107,7 +107,7 @@ class Supervisor:
                 watch.phase, watch.since = Phase.STARTING, now
                 try:
                     self.net.relaunch(name)
-                except OSError as error:
+                except (OSError, LaunchError) as error:
                     return self._failed(name, f"could not be started: {error}")
             return None
         code = self.net.exit_code(name)

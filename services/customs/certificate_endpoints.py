@@ -6,7 +6,6 @@ cancellation, sent under the reference it cancels, updates that certificate (200
 ``services.customs.certificates`` for the rules.
 """
 
-from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -14,15 +13,16 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from services.customs import certificates, repository
-from services.customs.answers import certificate_outcome
-from services.customs.endpoints import XML_OR_JSON, outbound
-from services.customs.models import CertificateRecord
+from services.customs.endpoints import XML_OR_JSON
+from services.customs.models import CertificateRecord, CertificateStatus
+from services.customs.received_responses import certificate_outcome
 from services.customs.schemas import CertificatePublic, DeclarationRef
 from services.kernel import canonical
 from services.kernel.web.bodies import DocumentBody, document_response, wants_xml
-from services.kernel.web.contract import BODY_ERRORS, problem_responses, request_body
+from services.kernel.web.contract import BODY_ERRORS, outbound_messages, problem_responses, request_body
+from services.kernel.web.deps import IntakeDep, OutboxWakeDep, SessionDep
 from services.kernel.web.identity import CallerDep
-from services.kernel.web.service import SessionDep, wake_dispatcher
+from services.kernel.web.submissions import stored_response
 
 router = APIRouter(tags=["certificates of origin"])
 
@@ -36,7 +36,7 @@ class CertificateLinkPublic(BaseModel):
 class CertificateStatusPublic(CertificatePublic):
     """A certificate of origin with where it stands."""
 
-    status: Literal["in-force", "replaced", "cancelled"] = Field(
+    status: CertificateStatus = Field(
         description="in-force; replaced by the certificate replaced_by names (whose answer supersedes this one's); "
                     "cancelled by the issuing authority (the importing customs withdraws the preference)")
     replaced_by: CertificateLinkPublic | None
@@ -68,7 +68,7 @@ def certificate_resource(session: Session, record: CertificateRecord) -> Certifi
         declaration=None if record.declaration_mrn is None else
         DeclarationRef(mrn=record.declaration_mrn, href=f"/declarations/{record.declaration_mrn}"),
         received_at=record.received_at.isoformat(),
-        messages=outbound(session, certificates.subject_of(record.id)),
+        messages=outbound_messages(session, certificates.subject_of(record.id)),
         outcome=certificate_outcome(record),
         certificate=canonical.json_data(certificate),
     )
@@ -87,19 +87,15 @@ def certificate_resource(session: Session, record: CertificateRecord) -> Certifi
                                  "certificate was replaced already, or a cancellation differs from its certificate",
                             422: "Invalid, or its items do not match its declaration; see errors"})})
 def submit_certificate(
-    request: Request, caller: CallerDep, received: DocumentBody, session: SessionDep
+    caller: CallerDep, received: DocumentBody, session: SessionDep, intake: IntakeDep, wake_outbox: OutboxWakeDep
 ) -> JSONResponse:
     """Check a certificate against its declaration, store it and send it to the importing country."""
-    settings = request.app.state.settings
-    body, fmt = received.data, received.format
-    certificate, declaration = certificates.accept_certificate(session, body, fmt=fmt, caller=caller,
-                                                               max_bytes=settings.max_body_bytes,
-                                                               metrics=request.app.state.metrics)
+    certificate, declaration = certificates.accept_certificate(session, received, caller=caller, intake=intake)
     submitted = certificates.submit_certificate(session, certificate=certificate, declaration=declaration)
-    resource = certificate_resource(session, submitted.record).model_dump(mode="json")
-    wake_dispatcher(request)
-    return JSONResponse(resource, status_code=201 if submitted.created else 200,
-                        headers={"Location": f"/certificates-of-origin/{submitted.record.id}"})
+    resource = certificate_resource(session, submitted.record)
+    wake_outbox()
+    return stored_response(resource, created=submitted.created,
+                           location=f"/certificates-of-origin/{submitted.record.id}")
 
 
 @router.get("/certificates-of-origin/{certificate_id}", summary="A certificate of origin with its messages",
@@ -107,7 +103,7 @@ def submit_certificate(
 def get_certificate(certificate_id: str, request: Request, caller: CallerDep,
                     session: SessionDep) -> Response | CertificateStatusPublic:
     """The certificate's record; ``Accept: application/xml`` gives the certificate itself."""
-    record = certificates.visible_certificate(session, caller=caller, certificate_id=certificate_id)
+    record = repository.visible_certificate(session, caller, certificate_id)
     if wants_xml(request):
         certificate = certificates.certificate_document(record)
         return document_response(request, certificate, certificates.message_type_of(certificate))

@@ -21,12 +21,9 @@ from services.kernel.findings import Finding, rule_error
 from services.kernel.messages.customs import CertificateOfOrigin as CertificateV1_0
 from services.kernel.messages.customs import COGoodsItemType
 from services.kernel.messages.origin import CertificateOfOriginV1_1, COGoodsItemV1_1Type
+from services.kernel.names import name_key
 
 CertificateOfOrigin = CertificateV1_0 | CertificateOfOriginV1_1
-
-
-def _same_name(first: str, second: str) -> bool:
-    return " ".join(first.split()).casefold() == " ".join(second.split()).casefold()
 
 
 def _claims_under(facts: DeclarationFacts, item: Item, reference: str) -> bool:
@@ -48,7 +45,7 @@ def link_findings(certificate: CertificateOfOrigin, facts: DeclarationFacts) -> 
                              f"declaration {mrn} ({', '.join(sorted(declared)) or 'none'})",
                              "GoodsItem", index, "HSCode")
     exporter = facts.exporter.name if facts.exporter is not None else None
-    if exporter is not None and not _same_name(exporter, certificate.Exporter.Name):
+    if exporter is not None and name_key(exporter) != name_key(certificate.Exporter.Name):
         yield rule_error("CO_DECLARATION_MISMATCH", f"exporter {certificate.Exporter.Name!r} differs from the exporter "
                                                     f"of declaration {mrn}, {exporter!r}", "Exporter", "Name")
     if facts.export_country != certificate.ExportCountryCode:

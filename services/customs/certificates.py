@@ -29,49 +29,43 @@ certificate has a status, and the record keeps where each certificate stands:
 import json
 import logging
 import uuid
-from dataclasses import dataclass
 
 from sqlmodel import Session
 
 from services.customs import repository
 from services.customs.certificate_links import link_findings
 from services.customs.declaration_facts import facts_of
-from services.customs.models import CertificateRecord, DeclarationRecord
+from services.customs.models import CertificateRecord, CertificateStatus, DeclarationRecord
 from services.customs.service import declaration_document
-from services.kernel import canonical, outbox, refdata
+from services.kernel import canonical, outbox
 from services.kernel.messages.customs import CertificateOfOrigin as CertificateV1_0
 from services.kernel.messages.origin import CertificateOfOriginV1_1
+from services.kernel.names import name_key
+from services.kernel.participants import PARTICIPANTS
 from services.kernel.registry import REGISTRY, MessageType
 from services.kernel.rules import RuleContext
-from services.kernel.safeparse import Limits
 from services.kernel.validation import validate
+from services.kernel.web.bodies import ReceivedBody
 from services.kernel.web.identity import Caller
-from services.kernel.web.observability import Metrics
 from services.kernel.web.problems import Conflict, Forbidden, NotFound
-from services.kernel.web.submissions import FORMAT_MEDIA_TYPES, refusal
+from services.kernel.web.submissions import FORMAT_MEDIA_TYPES, Intake, Stored, refusal
 
 log = logging.getLogger("swx.customs")
 CERTIFICATE = REGISTRY.get("customs.certificate-of-origin", "1.0")
 """The type a submission must be; its version is the one the document names (1.0 or 1.1)."""
 CertificateOfOrigin = CertificateV1_0 | CertificateOfOriginV1_1
-IN_FORCE, REPLACED, CANCELLED = "in-force", "replaced", "cancelled"
 
 
-@dataclass(frozen=True)
-class Submitted:
-    record: CertificateRecord
-    created: bool
-
-
-def accept_certificate(session: Session, body: bytes, *, fmt: str, caller: Caller, max_bytes: int,
-                       metrics: Metrics) -> tuple[CertificateOfOrigin, DeclarationRecord | None]:
+def accept_certificate(session: Session, received: ReceivedBody, *, caller: Caller,
+                       intake: Intake) -> tuple[CertificateOfOrigin, DeclarationRecord | None]:
     """The valid certificate and the declaration it names, or the right refusal.
 
     Order matters: a certificate must be valid on its own (400/413/415/422), come from the
     exporting country (403), name a declaration that exists (404) and is that country's (403),
     and only then are its items held against the declaration (422).
     """
-    media_type, limits = FORMAT_MEDIA_TYPES[fmt], Limits(max_bytes=max_bytes)
+    body, media_type, limits, metrics = received.data, FORMAT_MEDIA_TYPES[received.format], intake.limits, \
+        intake.metrics
     alone = validate(body, media_type=media_type, expected_type=CERTIFICATE, limits=limits)
     found = alone.message_type or CERTIFICATE
     if not alone.valid:
@@ -117,7 +111,7 @@ def status_of(certificate: CertificateOfOrigin) -> str:
 
 
 def submit_certificate(session: Session, *, certificate: CertificateOfOrigin,
-                       declaration: DeclarationRecord | None) -> Submitted:
+                       declaration: DeclarationRecord | None) -> Stored[CertificateRecord]:
     """Store the certificate once per (export country, reference) and queue it for the importing country."""
     document = canonical.json_text(certificate)
     digest = canonical.digest(document)
@@ -134,14 +128,15 @@ def submit_certificate(session: Session, *, certificate: CertificateOfOrigin,
             id=str(uuid.uuid4()), reference_id=certificate.ReferenceID, form_type=certificate.FormTypeCode,
             export_country=certificate.ExportCountryCode, import_country=certificate.ImportCountryCode,
             declaration_mrn=declaration.mrn if declaration is not None else None, content_digest=digest,
-            document=document, status=IN_FORCE,
+            document=document, status=CertificateStatus.IN_FORCE,
         )
-        if repository.insert_once(session, candidate):
+        if repository.add_once(session, candidate):
             record = repository.get_certificate(session, candidate.id)
             assert record is not None
             if replaced is not None:
                 # A cancelled certificate stays cancelled; it just names its replacement too.
-                replaced.status = REPLACED if replaced.status == IN_FORCE else replaced.status
+                replaced.status = (CertificateStatus.REPLACED if replaced.status == CertificateStatus.IN_FORCE
+                                   else replaced.status)
                 replaced.replaced_by_id = record.id
                 session.add(replaced)
                 log.info("certificate.replaced id=%s reference=%s replaced_by=%s", replaced.id,
@@ -149,7 +144,7 @@ def submit_certificate(session: Session, *, certificate: CertificateOfOrigin,
             _send(session, record=record, certificate=certificate, declaration=declaration)
             log.info("certificate.accepted id=%s reference=%s form=%s declaration=%s receiver=%s", record.id,
                      record.reference_id, record.form_type, record.declaration_mrn, record.import_country)
-            return Submitted(record, created=True)
+            return Stored(record, created=True)
         existing = repository.find_certificate(session, **key)  # submitted by a concurrent request
         assert existing is not None
         if existing.content_digest == digest:
@@ -159,11 +154,11 @@ def submit_certificate(session: Session, *, certificate: CertificateOfOrigin,
                    "number naming this one (StatusCode replacement, ReplacedReferenceID)")
 
 
-def _replayed(session: Session, existing: CertificateRecord) -> Submitted:
+def _replayed(session: Session, existing: CertificateRecord) -> Stored[CertificateRecord]:
     for message in outbox.requeue_dead_letters(session, subject_of(existing.id), by="resubmission"):
         log.info("certificate.message_requeued id=%s message_id=%s receiver=%s", existing.id, message.message_id,
                  message.receiver)
-    return Submitted(existing, created=False)
+    return Stored(existing, created=False)
 
 
 def _replaceable(session: Session, certificate: CertificateOfOrigin) -> CertificateRecord | None:
@@ -188,32 +183,32 @@ def _replaceable(session: Session, certificate: CertificateOfOrigin) -> Certific
 def _identity(certificate: CertificateOfOrigin) -> tuple[object, ...]:
     """What makes two documents one certificate, whatever their version and status."""
     return (certificate.FormTypeCode, certificate.ImportCountryCode, certificate.DeclarationID,
-            certificate.IssueDateTime, " ".join(certificate.Exporter.Name.split()).casefold(),
+            certificate.IssueDateTime, name_key(certificate.Exporter.Name),
             [item.HSCode for item in certificate.GoodsItem])
 
 
 def _cancel(session: Session, existing: CertificateRecord | None, *, certificate: CertificateOfOrigin,
-            document: str, digest: str, declaration: DeclarationRecord | None) -> Submitted:
+            document: str, digest: str, declaration: DeclarationRecord | None) -> Stored[CertificateRecord]:
     reference, country = certificate.ReferenceID, certificate.ExportCountryCode
     if existing is None:
         raise NotFound(f"certificate {reference} of {country} is not known here, so there is nothing to cancel; "
                        "a cancellation is sent under the reference of the certificate it cancels")
-    if existing.status == CANCELLED:
+    if existing.status == CertificateStatus.CANCELLED:
         raise Conflict(f"certificate {reference} of {country} was cancelled before with other content")
     if _identity(certificate_document(existing)) != _identity(certificate):
         raise Conflict(f"the cancellation of {reference} does not describe the certificate it cancels: form, importing "
                        "country, declaration, issue time, exporter and HS codes must be the same")
-    existing.status, existing.document, existing.content_digest = CANCELLED, document, digest
+    existing.status, existing.document, existing.content_digest = CertificateStatus.CANCELLED, document, digest
     session.add(existing)
     _send(session, record=existing, certificate=certificate, declaration=declaration)
     log.info("certificate.cancelled id=%s reference=%s receiver=%s", existing.id, reference, existing.import_country)
-    return Submitted(existing, created=False)
+    return Stored(existing, created=False)
 
 
 def _send(session: Session, *, record: CertificateRecord, certificate: CertificateOfOrigin,
           declaration: DeclarationRecord | None) -> None:
     """The importing customs grants the preference on this certificate, so it goes there (network members only)."""
-    if record.import_country == record.export_country or record.import_country not in refdata.PARTICIPANTS:
+    if record.import_country == record.export_country or record.import_country not in PARTICIPANTS:
         return
     outbox.enqueue(session, document=certificate, message_type=message_type_of(certificate),
                    sender=record.export_country,
@@ -223,15 +218,6 @@ def _send(session: Session, *, record: CertificateRecord, certificate: Certifica
 
 def subject_of(certificate_id: str) -> str:
     return f"certificate:{certificate_id}"
-
-
-def visible_certificate(session: Session, *, caller: Caller, certificate_id: str) -> CertificateRecord:
-    record = repository.get_certificate(session, certificate_id)
-    if record is None:
-        raise NotFound(f"no certificate of origin {certificate_id}")
-    if caller.country not in (record.export_country, record.import_country) and not caller.is_operator:
-        raise Forbidden(f"certificate {certificate_id} belongs to {record.export_country} and {record.import_country}")
-    return record
 
 
 def message_type_of(certificate: CertificateOfOrigin) -> MessageType:

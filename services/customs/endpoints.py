@@ -7,34 +7,33 @@ canonical XML (``Accept: application/xml``) or, for a 2.0 declaration, as WCO DM
 (``Accept: application/vnd.wco.dec+xml`` or ``?format=wco``).
 """
 
-import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from services.customs import repository, service
-from services.customs.answers import certificate_outcome
 from services.customs.certificates import subject_of as certificate_subject
 from services.customs.declaration_facts import AnyDeclaration
 from services.customs.models import DeclarationRecord
+from services.customs.received_responses import certificate_outcome
+from services.customs.risk import RiskPolicy
 from services.customs.schemas import CertificateLink, DeclarationItem, DeclarationPage, DeclarationPublic, HistoryEntry
 from services.kernel import canonical, wco_xml
 from services.kernel.messages.wco.declaration import GoodsDeclaration
-from services.kernel.outbox import message_summaries
 from services.kernel.web.bodies import DocumentBody, wants_xml
 from services.kernel.web.contract import (
     BODY_ERRORS,
     Offset,
-    OutboundMessagePublic,
+    outbound_messages,
     problem_responses,
     request_body,
 )
-from services.kernel.web.identity import CallerDep
+from services.kernel.web.deps import IntakeDep, NetworkDep, OutboxWakeDep, SessionDep, app_state
+from services.kernel.web.identity import CallerDep, OperatorDep
 from services.kernel.web.problems import NotAcceptable
-from services.kernel.web.service import SessionDep, wake_dispatcher
-from services.kernel.web.submissions import accept_document
+from services.kernel.web.submissions import stored_response
 
 router = APIRouter(tags=["declarations"])
 XML_OR_JSON: dict[int | str, dict[str, Any]] = {
@@ -55,6 +54,10 @@ DECLARATION_FORMATS: dict[int | str, dict[str, Any]] = {
 }
 
 
+RiskPolicyDep = Annotated[RiskPolicy, Depends(app_state("risk_policy"))]
+"""The lanes' rules, from the customs settings."""
+
+
 def _lodging_body() -> dict[str, Any]:
     """The request body of ``POST /declarations``: the type's JSON and XML, and WCO DM 3.6 XML."""
     extra = request_body("customs.declaration")
@@ -62,10 +65,6 @@ def _lodging_body() -> dict[str, Any]:
         "a WCO DM 3.6 declaration (DEC) as it is: the DMS MetaData wrapper or a bare Declaration in "
         f"{wco_xml.DEC_NS}; also taken as application/xml")}}
     return extra
-
-
-def outbound(session: Session, subject: str) -> list[OutboundMessagePublic]:
-    return [OutboundMessagePublic.model_validate(m) for m in message_summaries(session, subject)]
 
 
 def declaration_resource(session: Session, record: DeclarationRecord) -> DeclarationPublic:
@@ -79,14 +78,15 @@ def declaration_resource(session: Session, record: DeclarationRecord) -> Declara
         destination_country=record.destination_country,
         status=record.status,
         lane=record.lane,
-        lane_reasons=json.loads(record.lane_reasons),
+        lane_reasons=record.lane_reasons,
         lodged_at=record.lodged_at.isoformat(),
         history=[HistoryEntry(status=e.status, at=e.at.isoformat(), note=e.note)
                  for e in repository.events_for(session, record.mrn)],
-        messages=outbound(session, service.subject_of(record.mrn)),
+        messages=outbound_messages(session, service.subject_of(record.mrn)),
         certificates_of_origin=[
             CertificateLink(id=c.id, reference_id=c.reference_id, form_type=c.form_type,
-                            import_country=c.import_country, messages=outbound(session, certificate_subject(c.id)),
+                            import_country=c.import_country,
+                            messages=outbound_messages(session, certificate_subject(c.id)),
                             outcome=certificate_outcome(c), href=f"/certificates-of-origin/{c.id}")
             for c in repository.certificates_for(session, record.mrn)],
         outcome=service.outcome_of(record),
@@ -103,20 +103,17 @@ def declaration_resource(session: Session, record: DeclarationRecord) -> Declara
                             409: "The declarant's LRN was used before for other content",
                             422: "The declaration is invalid; the findings are in errors"})})
 def lodge_declaration(
-    request: Request, caller: CallerDep, received: DocumentBody, session: SessionDep
+    caller: CallerDep, received: DocumentBody, session: SessionDep, intake: IntakeDep, policy: RiskPolicyDep,
+    network: NetworkDep, wake_outbox: OutboxWakeDep,
 ) -> JSONResponse:
     """Validate and accept a declaration: MRN, risk lane, and an ACDD for a network destination."""
-    settings = request.app.state.settings
-    body, fmt = received.data, received.format
-    declaration, _ = accept_document(body, fmt=fmt, message_type=service.DECLARATION,
-                                     max_bytes=settings.max_body_bytes, metrics=request.app.state.metrics)
+    declaration, _ = intake.accept(received, service.DECLARATION)
     assert isinstance(declaration, AnyDeclaration)
-    lodged = service.lodge_declaration(session, caller=caller, declaration=declaration,
-                                       policy=request.app.state.risk_policy, network=request.app.state.network)
-    resource = declaration_resource(session, lodged.record).model_dump(mode="json")
-    wake_dispatcher(request)
-    return JSONResponse(resource, status_code=201 if lodged.created else 200,
-                        headers={"Location": f"/declarations/{lodged.record.mrn}"})
+    lodged = service.lodge_declaration(session, caller=caller, declaration=declaration, policy=policy,
+                                       network=network)
+    resource = declaration_resource(session, lodged.record)
+    wake_outbox()
+    return stored_response(resource, created=lodged.created, location=f"/declarations/{lodged.record.mrn}")
 
 
 @router.get("/declarations/{mrn}", summary="A declaration with its lane, history, messages and outcome",
@@ -128,7 +125,7 @@ def get_declaration(
                     "WCO DM 3.6 XML); overrides Accept")] = None,
 ) -> Response | DeclarationPublic:
     """The declaration's record; Accept (or ``format``) asks for the declaration itself, as XML or WCO XML."""
-    record = service.visible_declaration(session, caller=caller, mrn=mrn)
+    record = repository.visible_declaration(session, caller, mrn)
     wanted = format or _negotiated(request)
     if wanted == "wco":
         document = service.declaration_document(record)
@@ -169,9 +166,9 @@ def _quality(text: str) -> float:
              responses=problem_responses(403, 404, 409, descriptions={
                  403: "Only the operator (customs officer) credential releases",
                  409: "The declaration is not under control"}))
-def release_declaration(mrn: str, caller: CallerDep, session: SessionDep) -> DeclarationPublic:
+def release_declaration(mrn: str, officer: OperatorDep, session: SessionDep) -> DeclarationPublic:
     """Release a yellow- or red-lane declaration after its check."""
-    record = service.release_declaration(session, caller=caller, mrn=mrn)
+    record = service.release_declaration(session, officer=officer, mrn=mrn)
     return declaration_resource(session, record)
 
 
@@ -189,9 +186,8 @@ def list_declarations(
     offset: Offset = 0,
 ) -> DeclarationPage:
     """Newest first; filter by status, lane, type (IM/EX) or LRN; page with limit and offset."""
-    records = repository.list_declarations(session, country=None if caller.is_operator else caller.country,
-                                           status=status, lane=lane, direction=direction, lrn=lrn, limit=limit,
-                                           offset=offset)
+    records = repository.list_declarations(session, caller, status=status, lane=lane, direction=direction, lrn=lrn,
+                                           limit=limit, offset=offset)
     items = [DeclarationItem(mrn=r.mrn, lrn=r.lrn, type=r.type_code, status=r.status, lane=r.lane,
                              export_country=r.export_country, destination_country=r.destination_country,
                              lodged_at=r.lodged_at.isoformat(), href=f"/declarations/{r.mrn}")

@@ -1,11 +1,33 @@
 """Customs tables: declarations with their status history, and certificates of origin."""
 
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.kernel.clock import utcnow
+
+
+class DeclarationStatus(StrEnum):
+    """A declaration's steps (``services.customs.service``): lodged and accepted within the
+    lodging request, then released at once (green lane) or under control until an officer
+    releases it. Stored as the value, in ``declaration.status`` and in its history."""
+
+    LODGED = "lodged"
+    ACCEPTED = "accepted"
+    UNDER_CONTROL = "under-control"
+    RELEASED = "released"
+
+
+class CertificateStatus(StrEnum):
+    """Where a certificate of origin stands (``services.customs.certificates``)."""
+
+    IN_FORCE = "in-force"
+    REPLACED = "replaced"
+    """by the certificate ``replaced_by_id`` names"""
+    CANCELLED = "cancelled"
 
 
 class DeclarationRecord(SQLModel, table=True):
@@ -22,15 +44,15 @@ class DeclarationRecord(SQLModel, table=True):
     destination_country: str = Field(index=True, max_length=2)
     status: str = Field(index=True, max_length=16)
     lane: str = Field(index=True, max_length=6)
-    lane_reasons: str = Field(sa_column=Column(Text, nullable=False), description="JSON list of strings")
+    lane_reasons: list[str] = Field(sa_column=Column(JSON, nullable=False), description="why the lane was chosen")
     conversation_id: str = Field(max_length=36, description="the exchange conversation of its messages")
     document_type: str = Field(max_length=64, description="customs.declaration/1.0, /1.1 or /2.0")
     content_digest: str = Field(max_length=64, description="SHA-256 of the canonical document without its ID "
                                                            "(2.0: nor its WCO wrapping)")
     document: str = Field(sa_column=Column(Text, nullable=False),
                           description="canonical JSON, ID (2.0: Declaration/ID) = MRN")
-    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True),
-                                description="JSON of the latest customs response, once one came back")
+    outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
+                                           description="the latest customs response, once one came back")
     lodged_at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -55,9 +77,10 @@ class CertificateRecord(SQLModel, table=True):
     import_country: str = Field(index=True, max_length=2)
     declaration_mrn: str | None = Field(default=None, foreign_key="declaration.mrn", index=True, max_length=18)
     content_digest: str = Field(max_length=64)
-    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True),
-                                description="the importing customs' latest response to the certificate, as JSON")
-    status: str = Field(default="in-force", max_length=16, sa_column_kwargs={"server_default": "in-force"},
+    outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
+                                           description="the importing customs' latest response to the certificate")
+    status: str = Field(default=CertificateStatus.IN_FORCE, max_length=16,
+                        sa_column_kwargs={"server_default": CertificateStatus.IN_FORCE.value},
                         description="in-force, replaced (by replaced_by_id) or cancelled")
     replaced_by_id: str | None = Field(default=None, max_length=36, description="the certificate replacing this one")
     document: str = Field(sa_column=Column(Text, nullable=False), description="canonical JSON")

@@ -28,7 +28,3 @@ def new_mrn(*, country: str, accepted_at: datetime) -> str:
     body = f"{accepted_at:%y}{country}" + "".join(secrets.choice(ALPHABET) for _ in range(13))
     return body + str(mod_37_36.calc_check_digit(body))
 
-
-def is_valid_mrn(mrn: str) -> bool:
-    """Layout and check character both right."""
-    return bool(PATTERN.fullmatch(mrn)) and bool(mod_37_36.is_valid(mrn))

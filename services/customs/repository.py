@@ -1,32 +1,31 @@
 """All SQL of the customs service. Repositories flush; the request's session commits."""
 
-from typing import Any
-
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
 
 from services.customs.models import CertificateRecord, DeclarationEvent, DeclarationRecord
+from services.kernel.db import add_flushed, insert_once
+from services.kernel.web.identity import Caller
+from services.kernel.web.visibility import owned_by, visible_one
 
 
-def insert_once(session: Session, record: SQLModel) -> bool:
-    """Insert ``record`` unless a row with the same key exists; True when it was inserted.
-
-    ``ON CONFLICT DO NOTHING`` rather than a plain INSERT: two requests racing with the same
-    idempotency key must give one row and one replay, not an integrity error. (A savepoint
-    would do it too, but pysqlite releasing the outermost savepoint commits.)
-    """
-    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table: Any = type(record).__table__  # type: ignore[attr-defined]
-    values = {column.name: getattr(record, column.name) for column in table.columns
-              if getattr(record, column.name) is not None}
-    key = list(table.primary_key.columns)
-    # RETURNING rather than rowcount, which psycopg reports as -1 for this statement.
-    inserted = session.exec(dialect.insert(table).values(**values).on_conflict_do_nothing().returning(*key))
-    return inserted.first() is not None
+def add_once(session: Session, record: DeclarationRecord | CertificateRecord) -> bool:
+    """Insert the record unless a row with its key exists (a concurrent request's); True when it was inserted."""
+    return insert_once(session, record) is not None
 
 
 def get_declaration(session: Session, mrn: str) -> DeclarationRecord | None:
     return session.get(DeclarationRecord, mrn)
+
+
+def declarations_visible_to(caller: Caller) -> ColumnElement[bool]:
+    """A declaration belongs to its export and its destination country."""
+    return owned_by(caller, DeclarationRecord.export_country, DeclarationRecord.destination_country)
+
+
+def visible_declaration(session: Session, caller: Caller, mrn: str) -> DeclarationRecord:
+    """The declaration, if the caller may see it (404 or 403 otherwise)."""
+    return visible_one(session, DeclarationRecord, mrn, visible=declarations_visible_to(caller), what="declaration")
 
 
 def find_declaration(session: Session, *, country: str, declarant: str, lrn: str) -> DeclarationRecord | None:
@@ -36,13 +35,10 @@ def find_declaration(session: Session, *, country: str, declarant: str, lrn: str
     return session.exec(statement).first()
 
 
-def list_declarations(session: Session, *, country: str | None, status: str | None, lane: str | None,
+def list_declarations(session: Session, caller: Caller, *, status: str | None, lane: str | None,
                       direction: str | None, lrn: str | None, limit: int, offset: int) -> list[DeclarationRecord]:
-    """Declarations a country exports or receives (all of them for the operator), newest first."""
-    statement = select(DeclarationRecord)
-    if country is not None:
-        statement = statement.where((col(DeclarationRecord.export_country) == country)
-                                    | (col(DeclarationRecord.destination_country) == country))
+    """Declarations the caller's country exports or receives (all of them for the operator), newest first."""
+    statement = select(DeclarationRecord).where(declarations_visible_to(caller))
     for column, value in ((DeclarationRecord.status, status), (DeclarationRecord.lane, lane),
                           (DeclarationRecord.direction, direction), (DeclarationRecord.lrn, lrn)):
         if value is not None:
@@ -52,9 +48,7 @@ def list_declarations(session: Session, *, country: str | None, status: str | No
 
 
 def add_event(session: Session, event: DeclarationEvent) -> DeclarationEvent:
-    session.add(event)
-    session.flush()
-    return event
+    return add_flushed(session, event)
 
 
 def events_for(session: Session, mrn: str) -> list[DeclarationEvent]:
@@ -64,6 +58,17 @@ def events_for(session: Session, mrn: str) -> list[DeclarationEvent]:
 
 def get_certificate(session: Session, certificate_id: str) -> CertificateRecord | None:
     return session.get(CertificateRecord, certificate_id)
+
+
+def certificates_visible_to(caller: Caller) -> ColumnElement[bool]:
+    """A certificate of origin belongs to its exporting and its importing country."""
+    return owned_by(caller, CertificateRecord.export_country, CertificateRecord.import_country)
+
+
+def visible_certificate(session: Session, caller: Caller, certificate_id: str) -> CertificateRecord:
+    """The certificate, if the caller may see it (404 or 403 otherwise)."""
+    return visible_one(session, CertificateRecord, certificate_id, visible=certificates_visible_to(caller),
+                       what="certificate of origin")
 
 
 def find_certificate(session: Session, *, export_country: str, reference_id: str) -> CertificateRecord | None:

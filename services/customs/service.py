@@ -22,7 +22,6 @@ could not be built, or that its receiver would refuse, refuses the declaration (
 import json
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,18 +30,20 @@ from sqlmodel import Session
 from services.customs import repository
 from services.customs.acdd import checked_acdd
 from services.customs.declaration_facts import AnyDeclaration, DeclarationFacts, RequiredBySwx, facts_of
-from services.customs.models import DeclarationEvent, DeclarationRecord
+from services.customs.models import DeclarationEvent, DeclarationRecord, DeclarationStatus
 from services.customs.mrn import new_mrn
 from services.customs.response_outcome import Answer, AnyResponse, answers_of, outcome_entry, response_refs
 from services.customs.risk import RiskPolicy, assess
-from services.kernel import canonical, outbox, refdata
+from services.kernel import canonical, outbox
 from services.kernel.clock import utcnow
 from services.kernel.messages.types import Document
 from services.kernel.messages.wco.declaration import GoodsDeclaration
 from services.kernel.network import Network
+from services.kernel.participants import PARTICIPANTS
 from services.kernel.registry import REGISTRY, MessageType
 from services.kernel.web.identity import Caller
 from services.kernel.web.problems import Conflict, Forbidden, InvalidDocument, NotFound
+from services.kernel.web.submissions import Stored
 
 log = logging.getLogger("swx.customs")
 DECLARATION = REGISTRY.get("customs.declaration")
@@ -50,12 +51,6 @@ DECLARATION = REGISTRY.get("customs.declaration")
 MRN_ATTEMPTS = 3
 LANE_ACTIONS = {"green": "released without examination", "yellow": "held for a documentary check",
                 "red": "held for a physical examination"}
-
-
-@dataclass(frozen=True)
-class Lodged:
-    record: DeclarationRecord
-    created: bool
 
 
 def read_facts(declaration: AnyDeclaration) -> DeclarationFacts:
@@ -82,7 +77,7 @@ def content_digest(declaration: AnyDeclaration) -> str:
 
 
 def lodge_declaration(session: Session, *, caller: Caller, declaration: AnyDeclaration, policy: RiskPolicy,
-                      network: Network | None = None) -> Lodged:
+                      network: Network | None = None) -> Stored[DeclarationRecord]:
     """Accept the declaration once per (country, declarant, LRN), give it an MRN and a lane.
     ``network`` says which ACDD version each country accepts (without it, 1.0)."""
     facts = read_facts(declaration)
@@ -100,7 +95,7 @@ def lodge_declaration(session: Session, *, caller: Caller, declaration: AnyDecla
         accepted = _accept(session, declaration=declaration, facts=facts, digest=digest, policy=policy,
                            lodged_by=caller.country, network=network)
         if accepted is not None:
-            return Lodged(accepted, created=True)
+            return Stored(accepted, created=True)
         # Not inserted: a concurrent request took the key (the next look finds it) or, once in 1e20, the MRN.
     raise RuntimeError(f"declaration {facts.lrn} could not be stored in {MRN_ATTEMPTS} tries")
 
@@ -114,12 +109,13 @@ def _accept(session: Session, *, declaration: AnyDeclaration, facts: Declaration
     document = numbered(declaration, mrn)
     announcement = _acdd(facts, mrn=mrn, issued_at=accepted_at, network=network)
     decision = assess(facts, mrn=mrn, policy=policy)
-    inserted = repository.insert_once(session, DeclarationRecord(
+    inserted = repository.add_once(session, DeclarationRecord(
         mrn=mrn, country=country, declarant=facts.declarant_key, lrn=facts.lrn,
         type_code=facts.type_code, direction=facts.direction,
         export_country=facts.export_country, destination_country=facts.destination_country,
-        status="released" if decision.lane == "green" else "under-control", lane=decision.lane,
-        lane_reasons=json.dumps(list(decision.reasons)), conversation_id=str(uuid.uuid4()),
+        status=DeclarationStatus.RELEASED if decision.lane == "green" else DeclarationStatus.UNDER_CONTROL,
+        lane=decision.lane,
+        lane_reasons=list(decision.reasons), conversation_id=str(uuid.uuid4()),
         document_type=declaration.document_type, content_digest=digest, document=canonical.json_text(document),
         lodged_at=accepted_at,
     ))
@@ -127,7 +123,8 @@ def _accept(session: Session, *, declaration: AnyDeclaration, facts: Declaration
     if record is None:
         return None
     lane_note = "; ".join(decision.reasons) or "no risk rule applied"
-    for status, note in (("lodged", f"LRN {record.lrn} by {lodged_by}"), ("accepted", f"MRN {mrn}"),
+    for status, note in ((DeclarationStatus.LODGED, f"LRN {record.lrn} by {lodged_by}"),
+                         (DeclarationStatus.ACCEPTED, f"MRN {mrn}"),
                          (f"lane:{decision.lane}", lane_note), (record.status, LANE_ACTIONS[decision.lane])):
         repository.add_event(session, DeclarationEvent(mrn=mrn, status=status, at=accepted_at, note=note))
     if announcement is not None:
@@ -147,7 +144,7 @@ def _acdd(facts: DeclarationFacts, *, mrn: str, issued_at: datetime,
     """An export to another network country announces the goods to its customs with an ACDD, in
     the newest version the receiver accepts (the network directory says which)."""
     destination = facts.destination_country
-    if facts.direction != "EX" or destination == facts.export_country or destination not in refdata.PARTICIPANTS:
+    if facts.direction != "EX" or destination == facts.export_country or destination not in PARTICIPANTS:
         return None
     try:
         return checked_acdd(facts, mrn=mrn, issued_at=issued_at, receiver=destination,
@@ -157,7 +154,7 @@ def _acdd(facts: DeclarationFacts, *, mrn: str, issued_at: datetime,
                               f"{lacking}", lacking.findings) from None
 
 
-def _replay(session: Session, existing: DeclarationRecord, digest: str) -> Lodged:
+def _replay(session: Session, existing: DeclarationRecord, digest: str) -> Stored[DeclarationRecord]:
     """The same declaration again: its record, and its dead letters (if any) queued again."""
     if existing.content_digest != digest:
         raise Conflict(f"LRN {existing.lrn} of declarant {existing.declarant} was lodged before with other "
@@ -170,7 +167,7 @@ def _replay(session: Session, existing: DeclarationRecord, digest: str) -> Lodge
                  f"resubmission; it had failed: {message.last_error}"))
         log.info("declaration.message_requeued mrn=%s message_id=%s receiver=%s", existing.mrn, message.message_id,
                  message.receiver)
-    return Lodged(existing, created=False)
+    return Stored(existing, created=False)
 
 
 def subject_of(mrn: str) -> str:
@@ -178,26 +175,16 @@ def subject_of(mrn: str) -> str:
     return f"declaration:{mrn}"
 
 
-def release_declaration(session: Session, *, caller: Caller, mrn: str) -> DeclarationRecord:
-    """An officer releases a declaration held for control (yellow or red lane)."""
-    if not caller.is_operator:
-        raise Forbidden("a declaration under control is released by a customs officer (the operator credential)")
-    record = visible_declaration(session, caller=caller, mrn=mrn)
-    if record.status != "under-control":
+def release_declaration(session: Session, *, officer: Caller, mrn: str) -> DeclarationRecord:
+    """An officer (the operator credential) releases a declaration held for control (yellow or red lane)."""
+    record = repository.visible_declaration(session, officer, mrn)
+    if record.status != DeclarationStatus.UNDER_CONTROL:
         raise Conflict(f"declaration {mrn} is {record.status}, not under control; there is nothing to release")
-    record.status = "released"
+    record.status = DeclarationStatus.RELEASED
     session.add(record)
-    repository.add_event(session, DeclarationEvent(mrn=mrn, status="released", note="released by a customs officer"))
+    repository.add_event(session, DeclarationEvent(mrn=mrn, status=DeclarationStatus.RELEASED,
+                                                   note="released by a customs officer"))
     log.info("declaration.released mrn=%s lane=%s", mrn, record.lane)
-    return record
-
-
-def visible_declaration(session: Session, *, caller: Caller, mrn: str) -> DeclarationRecord:
-    record = repository.get_declaration(session, mrn)
-    if record is None:
-        raise NotFound(f"no declaration {mrn}")
-    if caller.country not in (record.export_country, record.destination_country) and not caller.is_operator:
-        raise Forbidden(f"declaration {mrn} belongs to {record.export_country} and {record.destination_country}")
     return record
 
 
@@ -223,7 +210,7 @@ def _record_answer(session: Session, *, answer: Answer, for_country: str) -> Dec
     if refs.response_id is not None and any(e.note == note for e in repository.events_for(session, record.mrn)):
         return record
     entry = outcome_entry(answer)
-    record.outcome = json.dumps(entry)
+    record.outcome = entry
     session.add(record)
     repository.add_event(session, DeclarationEvent(mrn=record.mrn, status=f"response:{entry['function']}", note=note))
     log.info("declaration.response_recorded mrn=%s response=%s function=%s", record.mrn, refs.response_id,
@@ -232,7 +219,7 @@ def _record_answer(session: Session, *, answer: Answer, for_country: str) -> Dec
 
 
 def outcome_of(record: DeclarationRecord) -> dict[str, Any] | None:
-    return json.loads(record.outcome) if record.outcome else None
+    return record.outcome
 
 
 def declaration_type(record: DeclarationRecord) -> MessageType:

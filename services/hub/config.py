@@ -26,6 +26,11 @@ class HubSettings(ServiceSettings):
                                                              "in seconds; it doubles with each attempt")
     retry_cap: float = Field(default=300.0, gt=0, description="longest wait between two attempts, in seconds")
     concurrency: int = Field(default=64, ge=1, description="deliveries in flight per worker")
+    failing_receiver_concurrency: int = Field(default=2, ge=1, description="deliveries in flight per worker to "
+                                              "a receiver whose last attempt failed transiently (unreachable, "
+                                              "a timeout, a 5xx): its backlog is probed a few at a time")
+    failing_receiver_pause: float = Field(default=1.0, gt=0, description="seconds a worker starts no delivery to a "
+                                          "receiver after each transient failure of one")
     poll_interval: float = Field(default=0.5, gt=0, description="seconds between looks for due messages "
                                                                 "when nothing woke the worker")
 

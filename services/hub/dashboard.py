@@ -21,21 +21,22 @@ from jinja2 import Environment, FileSystemLoader
 
 from services.hub import repository
 from services.hub.endpoints import WAITING, summaries
-from services.hub.models import REPLAYABLE, STATES, HubMessage
+from services.hub.models import REPLAYABLE, STATES, HubState
 from services.hub.schemas import DashboardLinks, DashboardMessages, DashboardSession
 from services.kernel import resources
 from services.kernel.keys import token_file
 from services.kernel.network import business_document_types
 from services.kernel.participants import OPERATOR, PARTICIPANTS
 from services.kernel.web.contract import problem_responses
-from services.kernel.web.identity import Caller, CallerDep
+from services.kernel.web.deps import SessionDep
+from services.kernel.web.identity import CallerDep
 from services.kernel.web.problems import MalformedRequest, NotFound
-from services.kernel.web.service import SessionDep
 
 STATIC = {"dashboard.css": "text/css", "common.js": "text/javascript", "overview.js": "text/javascript",
           "message.js": "text/javascript"}
-GROUPS = {"delivered": ("DELIVERED", "ACKNOWLEDGED"), "waiting": WAITING, "failed": ("FAILED", "REJECTED")}
-GROUP_OF = {state: group for group, states in GROUPS.items() for state in states}
+GROUPS = {"delivered": (HubState.DELIVERED, HubState.ACKNOWLEDGED), "waiting": WAITING,
+          "failed": (HubState.FAILED, HubState.REJECTED)}
+GROUP_OF: dict[str, str] = {state: group for group, states in GROUPS.items() for state in states}
 SECURITY_HEADERS = {
     # the pages load only the hub's own files and talk only to the hub
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -104,9 +105,7 @@ def links(caller: CallerDep, session: SessionDep) -> DashboardLinks:
     """Per (sender, receiver): delivered, waiting and failed counts, and counts per state;
     and the participants out of delivery (every caller may know: the directory says it too)."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for sender, receiver, state, count in repository.count_by_link(session):
-        if not (caller.is_operator or caller.country in (sender, receiver)):
-            continue
+    for sender, receiver, state, count in repository.count_by_link(session, caller):
         link = found.setdefault((sender, receiver), {"sender": sender, "receiver": receiver, "states": {},
                                                       **dict.fromkeys(GROUPS, 0)})
         link["states"][state] = count
@@ -129,26 +128,9 @@ def messages(caller: CallerDep, session: SessionDep, country: CountryQuery = Non
     """The caller's messages (all, for the operator) that ``country`` sent or receives."""
     if state is not None and state not in STATES:
         raise MalformedRequest(f"state {state!r} is not one of {', '.join(STATES)}")
-    found, total = _messages(session, caller, country=country, document_type=document_type, state=state,
-                             limit=limit)
+    # for a country's caller, ``country`` picks its messages with that one other country, both directions
+    where = repository.MessageFilter(country=country, document_type=document_type, state=state)
+    found, total = repository.list_messages(session, caller, where, limit=limit, offset=0)
     return DashboardMessages.model_validate({"items": summaries(session, found), "total": total,
                                             "limit": limit})
 
-
-def _messages(session: SessionDep, caller: Caller, *, country: str | None, document_type: str | None,
-              state: str | None, limit: int) -> tuple[list[HubMessage], int]:
-    def query(**where: str | None) -> tuple[list[HubMessage], int]:
-        rows, total = repository.list_messages(
-            session, repository.MessageFilter(document_type=document_type, state=state, **where),
-            limit=limit, offset=0)
-        return list(rows), total
-
-    if caller.is_operator:
-        return query(country=country)
-    if country is None or country == caller.country:
-        return query(country=caller.country)
-    # the caller's messages with one other country: the two directions, merged newest first
-    sent, sent_total = query(sender=caller.country, receiver=country)
-    received, received_total = query(sender=country, receiver=caller.country)
-    newest = sorted(sent + received, key=lambda m: m.id or 0, reverse=True)[:limit]
-    return newest, sent_total + received_total

@@ -3,20 +3,11 @@
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session
 
 from services.hub import intake, repository, views
-from services.hub.models import (
-    QUEUED,
-    RECEIVED,
-    REPLAYABLE,
-    SENDING,
-    STATES,
-    WAITING_FOR_RETRY,
-    HubMessage,
-    HubSuspension,
-)
+from services.hub.models import REPLAYABLE, STATES, HubMessage, HubState, HubSuspension
 from services.hub.schemas import (
     Acceptance,
     Directory,
@@ -31,14 +22,17 @@ from services.kernel.clock import utcnow
 from services.kernel.network import Network
 from services.kernel.web.bodies import DocumentBody
 from services.kernel.web.contract import BODY_ERRORS, Offset, problem_responses, request_body
-from services.kernel.web.identity import Caller, CallerDep
-from services.kernel.web.problems import Conflict, Forbidden, MalformedRequest, NotFound
-from services.kernel.web.service import SessionDep
+from services.kernel.web.deps import NetworkDep, SessionDep, SettingsDep, Wake, waker
+from services.kernel.web.identity import Caller, CallerDep, OperatorDep
+from services.kernel.web.problems import Conflict, MalformedRequest, NotFound
+from services.kernel.web.visibility import one_sender
 
 router = APIRouter(tags=["messages"])
-WAITING = (RECEIVED, QUEUED, SENDING, WAITING_FOR_RETRY)
+WAITING = (HubState.RECEIVED, HubState.QUEUED, HubState.SENDING, HubState.WAITING_FOR_RETRY)
 """States of a message not yet with its receiver: a suspension of the receiver holds it back."""
 CountryQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")]
+DeliveryWakeDep = Annotated[Wake, Depends(waker("worker"))]
+"""Wakes the hub's own delivery worker; nothing without one (``swx hub-worker`` processes poll)."""
 
 
 @router.post("/messages", status_code=202, summary="Send a signed envelope to another participant",
@@ -50,17 +44,16 @@ CountryQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")]
                             409: "The message_id was used for another message",
                             422: "Signature refused, receiver does not accept the type, or the payload is invalid; "
                                  "the findings are in errors"})})
-def send_message(request: Request, response: Response, background: BackgroundTasks, caller: CallerDep,
-                 received: DocumentBody, session: SessionDep) -> Acceptance:
+def send_message(response: Response, caller: CallerDep, received: DocumentBody, session: SessionDep,
+                 settings: SettingsDep, network: NetworkDep, wake_delivery: DeliveryWakeDep) -> Acceptance:
     """Verify, validate and queue an envelope; 202 once it is stored for delivery."""
-    settings, network = request.app.state.settings, request.app.state.network
     envelope = intake.read_envelope(received.data, fmt=received.format, max_bytes=settings.max_body_bytes)
     warnings = intake.check_envelope(envelope, caller=caller, network=network, max_bytes=settings.max_body_bytes)
     accepted = intake.accept(session, envelope=envelope, body=received.data, fmt=received.format, warnings=warnings)
     response.status_code = 202 if accepted.created else 200
     response.headers["Location"] = f"/messages/{envelope.message_id}"
     if accepted.created:
-        _wake_worker(request, background)
+        wake_delivery()
     return Acceptance.model_validate(intake.acceptance(accepted.message))
 
 
@@ -85,10 +78,9 @@ def list_messages(
     """The caller's messages (every message, for the operator)."""
     if state is not None and state not in STATES:
         raise MalformedRequest(f"state {state!r} is not one of {', '.join(STATES)}")
-    where = repository.MessageFilter(country=None if caller.is_operator else caller.country, sender=sender,
-                                     receiver=receiver, state=state, document_type=document_type,
+    where = repository.MessageFilter(sender=sender, receiver=receiver, state=state, document_type=document_type,
                                      conversation_id=conversation_id)
-    messages, total = repository.list_messages(session, where, limit=limit, offset=offset)
+    messages, total = repository.list_messages(session, caller, where, limit=limit, offset=offset)
     return MessagePage.model_validate({"items": summaries(session, messages), "total": total,
                                        "limit": limit, "offset": offset})
 
@@ -98,12 +90,10 @@ def list_messages(
              responses=problem_responses(403, 404, 409, descriptions={
                  403: "Only the operator replays", 409: "The message is not FAILED or REJECTED, or several senders "
                                                         "used the id"}))
-def replay_message(request: Request, background: BackgroundTasks, caller: CallerDep, session: SessionDep,
+def replay_message(operator: OperatorDep, session: SessionDep, wake_delivery: DeliveryWakeDep,
                    message_id: str, sender: CountryQuery = None) -> MessageRecord:
     """Deliver a dead letter again, under the same message_id."""
-    if not caller.is_operator:
-        raise Forbidden("only the network operator may replay messages")
-    found = _visible(session, caller, message_id, sender)
+    found = _visible(session, operator, message_id, sender)
     assert found.id is not None
     message = repository.for_replay(session, found.id)
     if message is None or message.state not in REPLAYABLE:
@@ -112,18 +102,18 @@ def replay_message(request: Request, background: BackgroundTasks, caller: Caller
     now = utcnow()
     message.attempts, message.next_attempt_at, message.last_error, message.queued_at = 0, now, None, now
     message.receipt = message.error_signal = None
-    repository.add_transition(session, message, QUEUED, at=now, note=f"replayed by the operator after {message.state}")
+    repository.add_transition(session, message, HubState.QUEUED, at=now,
+                              note=f"replayed by the operator after {message.state}")
     session.flush()
-    _wake_worker(request, background)
+    wake_delivery()
     return _record(session, message)
 
 
 @router.get("/participants", tags=["directory"], summary="The network directory (without credentials)",
             response_model=Directory)
-def participants(request: Request, caller: CallerDep, session: SessionDep) -> Directory:
+def participants(caller: CallerDep, session: SessionDep, network: NetworkDep) -> Directory:
     """Every participant's endpoint, accepted document types and public key (JWK), and
     whether the operator suspended deliveries to it."""
-    network: Network = request.app.state.network
     suspended = repository.suspended(session)
     return Directory(participants=[ParticipantEntry(**p.as_entry(), suspended=Suspension.of(suspended.get(p.country)))
                                    for p in network.participants.values()])
@@ -132,10 +122,10 @@ def participants(request: Request, caller: CallerDep, session: SessionDep) -> Di
 @router.post("/participants/{country}/suspend", tags=["directory"],
              summary="Hold deliveries to a participant (operator): its messages wait and retry",
              response_model=Suspended, responses=problem_responses(403, 404))
-def suspend_participant(request: Request, caller: CallerDep, session: SessionDep, country: str,
+def suspend_participant(operator: OperatorDep, session: SessionDep, network: NetworkDep, country: str,
                         note: Annotated[str | None, Query(max_length=1024)] = None) -> Suspended:
     """Take a participant out of delivery, e.g. for maintenance of its endpoint."""
-    _operator_on(request, caller, country)
+    _refuse_unknown_participant(network, country)
     row = repository.suspend(session, country, note=note)
     return Suspended(country=country, suspended=Suspension.of(row))
 
@@ -143,19 +133,17 @@ def suspend_participant(request: Request, caller: CallerDep, session: SessionDep
 @router.post("/participants/{country}/resume", tags=["directory"],
              summary="Deliver to a suspended participant again (operator)",
              response_model=Resumed, responses=problem_responses(403, 404))
-def resume_participant(request: Request, background: BackgroundTasks, caller: CallerDep, session: SessionDep,
-                       country: str) -> Resumed:
+def resume_participant(operator: OperatorDep, session: SessionDep, network: NetworkDep,
+                       wake_delivery: DeliveryWakeDep, country: str) -> Resumed:
     """Lift a suspension; waiting messages go at their next attempt."""
-    _operator_on(request, caller, country)
+    _refuse_unknown_participant(network, country)
     was = repository.resume(session, country)
-    _wake_worker(request, background)
+    wake_delivery()
     return Resumed(country=country, suspended=None, was_suspended=was)
 
 
-def _operator_on(request: Request, caller: Caller, country: str) -> None:
-    if not caller.is_operator:
-        raise Forbidden("only the network operator may suspend or resume deliveries")
-    if country not in request.app.state.network.participants:
+def _refuse_unknown_participant(network: Network, country: str) -> None:
+    if country not in network.participants:
         raise NotFound(f"{country} is not a participant of this network")
 
 
@@ -179,23 +167,6 @@ def _held(summary: dict[str, Any], suspended: Mapping[str, HubSuspension]) -> di
     return {**summary, "receiver_suspended": Suspension.of(row)}
 
 
-def _wake_worker(request: Request, background: BackgroundTasks) -> None:
-    """Wake the in-process worker once the response is on its way: the request's session
-    has committed by then, so the worker finds the message. Nothing without one (the
-    ``swx hub-worker`` processes poll)."""
-    worker = request.app.state.worker
-    if worker is not None:
-        background.add_task(worker.wake)
-
-
 def _visible(session: SessionDep, caller: Caller, message_id: str, sender: str | None) -> HubMessage:
-    found = repository.by_message_id(session, message_id)
-    if sender is not None:
-        found = [m for m in found if m.sender == sender]
-    if not caller.is_operator:  # nor the hub's own token, which every NSW endpoint holds
-        found = [m for m in found if caller.country in (m.sender, m.receiver)]
-    if not found:
-        raise NotFound(f"no message {message_id} that you sent or receive")
-    if len(found) > 1:
-        raise Conflict(f"{len(found)} senders used message_id {message_id}; name one with ?sender=")
-    return found[0]
+    return one_sender(repository.visible_with_id(session, caller, message_id, sender=sender), message_id=message_id,
+                      missing=f"no message {message_id} that you sent or receive")

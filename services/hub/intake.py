@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session
 
 from services.hub import repository
-from services.hub.models import QUEUED, RECEIVED, HubMessage
+from services.hub.models import HubMessage, HubState
 from services.kernel.clock import utcnow
 from services.kernel.findings import Finding, Layer
 from services.kernel.messages.exchange import Envelope
@@ -107,7 +107,7 @@ def accept(session: Session, *, envelope: Envelope, body: bytes, fmt: str, warni
         payload_digest=envelope.payload_digest, signature=envelope.signature or "", envelope=body,
         envelope_media_type=media_type, envelope_digest=digest,
         findings=json.dumps([f.as_dict() for f in warnings]) if warnings else None,
-        received_at=now, next_attempt_at=now, state=QUEUED,
+        received_at=now, next_attempt_at=now, state=HubState.QUEUED,
     )
     # one statement finds a resend (the same sender and id) and stores a new message
     message.id = repository.add_message_once(session, message)
@@ -116,8 +116,9 @@ def accept(session: Session, *, envelope: Envelope, body: bytes, fmt: str, warni
         assert existing is not None, "a row that conflicts exists"
         return _resent(existing, digest)
     repository.add_transitions(session, message.id, [
-        (RECEIVED, now, f"signature of {envelope.sender} verified; payload valid, {_count(len(warnings), 'warning')}"),
-        (QUEUED, now, f"for {envelope.receiver}"),
+        (HubState.RECEIVED, now,
+         f"signature of {envelope.sender} verified; payload valid, {_count(len(warnings), 'warning')}"),
+        (HubState.QUEUED, now, f"for {envelope.receiver}"),
     ])
     log.info("message.received message_id=%s sender=%s receiver=%s type=%s", message.message_id, message.sender,
              message.receiver, message.document_type)

@@ -2,20 +2,33 @@
 timeline of each one's states."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.kernel.clock import utcnow
 
-RECEIVED, QUEUED, SENDING = "RECEIVED", "QUEUED", "SENDING"
-WAITING_FOR_RETRY, DELIVERED, ACKNOWLEDGED = "WAITING_FOR_RETRY", "DELIVERED", "ACKNOWLEDGED"
-FAILED, REJECTED = "FAILED", "REJECTED"
-STATES = (RECEIVED, QUEUED, SENDING, WAITING_FOR_RETRY, DELIVERED, ACKNOWLEDGED, FAILED, REJECTED)
-DUE_STATES = (QUEUED, WAITING_FOR_RETRY)
+
+class HubState(StrEnum):
+    """Where a message stands at the hub (section 5 of the architecture); stored as the
+    value, in ``hub_message.state`` and on each timeline step."""
+
+    RECEIVED = "RECEIVED"
+    QUEUED = "QUEUED"
+    SENDING = "SENDING"
+    WAITING_FOR_RETRY = "WAITING_FOR_RETRY"
+    DELIVERED = "DELIVERED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    FAILED = "FAILED"
+    REJECTED = "REJECTED"
+
+
+STATES = tuple(HubState)
+DUE_STATES = (HubState.QUEUED, HubState.WAITING_FOR_RETRY)
 """States a delivery worker takes up when ``next_attempt_at`` has come (and ``SENDING``
 when its lease has run out)."""
-REPLAYABLE = (FAILED,)
+REPLAYABLE = (HubState.FAILED,)
 """A dead letter is replayed; a REJECTED message is not: its receiver refused that very
 envelope for good, and answers a resend with the same refusal."""
 
@@ -25,6 +38,9 @@ class HubMessage(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("sender", "message_id", name="uq_hub_message_sender_message_id"),
         Index("ix_hub_message_due", "state", "next_attempt_at"),
+        # one receiver's due messages, oldest first, straight from the index: delivery claims
+        # receiver by receiver, so one receiver's backlog is never sorted to find another's
+        Index("ix_hub_message_receiver_due", "receiver", "state", "next_attempt_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -51,7 +67,7 @@ class HubMessage(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
     queued_at: datetime | None = Field(default=None, description="when an operator last replayed it: its age "
                                                                  "for max_age counts from then")
-    state: str = Field(default=QUEUED, max_length=20)
+    state: str = Field(default=HubState.QUEUED, max_length=20)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     lease_owner: str | None = Field(default=None, max_length=36)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import ValidationError
 
-from services.hub.models import DELIVERED, REJECTED, WAITING_FOR_RETRY
+from services.hub.models import HubState
 from services.kernel import canonical
 from services.kernel.clock import utcnow
 from services.kernel.messages.exchange import ErrorSignal, Receipt
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Answer:
-    outcome: str
+    outcome: HubState
     """DELIVERED, REJECTED or WAITING_FOR_RETRY."""
     reason: str
     document: str | None = None
@@ -37,7 +37,7 @@ class Answer:
 
     @classmethod
     def transient(cls, reason: str, *, retry_after: float | None = None) -> "Answer":
-        return cls(WAITING_FOR_RETRY, reason, retry_after=retry_after)
+        return cls(HubState.WAITING_FOR_RETRY, reason, retry_after=retry_after)
 
 
 def read_answer(response: httpx.Response, *, claim: "Claim", network: Network) -> Answer:
@@ -74,7 +74,7 @@ def _receipt(body: Any, *, text: str, claim: "Claim", network: Network) -> Answe
     if found != expected:
         return Answer.transient(f"the receipt from {claim.receiver} is for another message or payload")
     # kept as the receiver signed and sent it (it has just been parsed from these very bytes)
-    return Answer(DELIVERED, f"receipt {receipt.receipt_id} signed by {receipt.receiver}", text)
+    return Answer(HubState.DELIVERED, f"receipt {receipt.receipt_id} signed by {receipt.receiver}", text)
 
 
 def _error_signal(body: Any, *, status: int, claim: "Claim", network: Network) -> Answer:
@@ -87,5 +87,5 @@ def _error_signal(body: Any, *, status: int, claim: "Claim", network: Network) -
         return Answer.transient(f"{claim.receiver} answered {status} with an error signal for another message")
     if signal.category != "permanent":
         return Answer.transient(f"{claim.receiver}: {signal.code}: {signal.description}")
-    return Answer(REJECTED, f"{claim.receiver} refused it: {signal.code}: {signal.description}",
+    return Answer(HubState.REJECTED, f"{claim.receiver} refused it: {signal.code}: {signal.description}",
                   canonical.json_text(signal))

@@ -6,7 +6,7 @@ from typing import Any
 from sqlmodel import Session
 
 from services.hub import repository
-from services.hub.models import HubMessage
+from services.hub.models import HubMessage, HubState
 
 
 def _time(value: Any) -> str | None:
@@ -29,7 +29,7 @@ def record(session: Session, message: HubMessage, *, with_payload: bool = False)
     body.update({
         "created_at": _time(message.created_at), "payload_format": message.payload_format,
         "payload_digest": message.payload_digest,
-        "next_attempt_at": _time(message.next_attempt_at) if message.state == "WAITING_FOR_RETRY" else None,
+        "next_attempt_at": _time(message.next_attempt_at) if message.state == HubState.WAITING_FOR_RETRY else None,
         "findings": json.loads(message.findings) if message.findings else [],
         "receipt": json.loads(message.receipt) if message.receipt else None,
         "error_signal": json.loads(message.error_signal) if message.error_signal else None,

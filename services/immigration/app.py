@@ -1,6 +1,7 @@
 """The immigration service: carriers submit advance passenger information (API manifests).
 
-Run: ``uvicorn --factory services.immigration.app:create_app --port 8102``.
+Run: ``swx migrate --component immigration``, then
+``uvicorn --factory services.immigration.app:create_app --port 8102``.
 """
 
 import httpx
@@ -16,11 +17,13 @@ from services.kernel.edifact import zones
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.immigration import APIResponse
 from services.kernel.messages.types import Document
+from services.kernel.migrate import Schema
 from services.kernel.outbox import OutboxMessage
-from services.kernel.web.answers import answers_router
+from services.kernel.web.answer_intake import answers_router
 from services.kernel.web.service import create_service_app
 
 MIGRATIONS = resources.migrations_dir("services.immigration")
+SCHEMA = Schema("immigration", MIGRATIONS, kernel=("outbox", "answers"))
 
 
 def _record_api_response(session: Session, document: Document, envelope: Envelope, answered: OutboxMessage) -> object:
@@ -39,7 +42,7 @@ def create_app(settings: ImmigrationSettings | None = None, *,
         description="Advance passenger information: passenger and crew manifests (JSON, XML or UN/EDIFACT "
                     "PAXLST), validated, stored person by person and sent to the arrival country, whose "
                     "board / no-board / refer answers are shown per person.",
-        settings=settings or ImmigrationSettings(), migrations=MIGRATIONS, hub_client=hub_client,
+        settings=settings or ImmigrationSettings(), schema=SCHEMA, hub_client=hub_client,
         routers=[router, answers_router({"immigration.api-response": _record_api_response})],
         rate_limited=[("POST", "/manifests")],
     )

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from services.immigration import repository
-from services.immigration.models import ManifestPersonRecord, ManifestRecord
+from services.immigration.models import Decision, ManifestPersonRecord, ManifestRecord
 from services.immigration.service import subject
 from services.kernel.messages.immigration import APIResponse, PersonDecisionType
+from services.kernel.names import name_key
 from services.kernel.web.problems import NotFound
 
 log = logging.getLogger("swx.immigration")
@@ -43,7 +44,7 @@ def record_api_response(session: Session, *, response: APIResponse, for_country:
     superseded: list[PersonDecisionType] = []
     for decision in response.PersonDecision:
         person = persons.get(decision.SequenceNumeric)
-        if person is None or _name_key(person.surname) != _name_key(decision.Surname):
+        if person is None or name_key(person.surname) != name_key(decision.Surname):
             log.warning("api_response.decision_unmatched response=%s manifest=%s sequence=%d surname=%s",
                         response.ID, manifest.id, decision.SequenceNumeric, decision.Surname)
             ignored.append(decision)
@@ -53,7 +54,7 @@ def record_api_response(session: Session, *, response: APIResponse, for_country:
                      manifest.id, decision.SequenceNumeric)
             superseded.append(decision)
             continue
-        person.decision, person.reason_code, person.remarks = (decision.DecisionCode, decision.ReasonCode,
+        person.decision, person.reason_code, person.remarks = (Decision(decision.DecisionCode), decision.ReasonCode,
                                                                decision.Remarks)
         person.decided_at, person.response_reference = response.IssueDateTime, response.ID
         decided.append(person)
@@ -77,8 +78,3 @@ def _answered_manifest(session: Session, *, response: APIResponse, for_country: 
         log.warning("api_response.ambiguous response=%s manifest_reference=%s journey=%s chosen=%s candidates=%d",
                     response.ID, response.ManifestID, response.JourneyID, candidates[0].id, len(candidates))
     return candidates[0]
-
-
-def _name_key(name: str) -> str:
-    """Names compared as screening systems write them: case and spacing vary, letters do not."""
-    return " ".join(name.split()).casefold()

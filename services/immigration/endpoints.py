@@ -21,19 +21,18 @@ from services.immigration.schemas import (
 )
 from services.kernel.findings import Finding
 from services.kernel.messages.immigration import PassengerManifest
-from services.kernel.outbox import message_summaries
 from services.kernel.registry import REGISTRY
 from services.kernel.web.bodies import ReceivedBody, body_dependency, document_response, wants_xml
 from services.kernel.web.contract import (
     BODY_ERRORS,
     Offset,
-    OutboundMessagePublic,
+    outbound_messages,
     problem_responses,
     request_body,
 )
+from services.kernel.web.deps import IntakeDep, NetworkDep, OutboxWakeDep, SessionDep
 from services.kernel.web.identity import CallerDep
-from services.kernel.web.service import SessionDep, wake_dispatcher
-from services.kernel.web.submissions import accept_document
+from services.kernel.web.submissions import stored_response
 
 ManifestBody = Annotated[ReceivedBody, Depends(body_dependency("xml", "json", "edifact"))]
 
@@ -60,8 +59,7 @@ def _resource(session: SessionDep, record: ManifestRecord) -> ManifestPublic:
         list_type_name=LIST_TYPES.get(record.list_type, record.list_type),
         person_count=record.person_count,
         received_at=record.received_at.isoformat(),
-        messages=[OutboundMessagePublic.model_validate(m)
-                  for m in message_summaries(session, service.subject(record.id))],
+        messages=outbound_messages(session, service.subject(record.id)),
         manifest=manifest.model_dump(mode="json", exclude_none=True),
     )
 
@@ -84,22 +82,18 @@ def _decision(person: ManifestPersonRecord, findings: list[Finding]) -> PersonDe
                             409: "The manifest ID, journey and date were used for other content",
                             422: "The manifest is invalid; the findings are in errors"})})
 def submit_manifest(
-    request: Request, caller: CallerDep, received: ManifestBody, session: SessionDep
+    caller: CallerDep, received: ManifestBody, session: SessionDep, intake: IntakeDep, network: NetworkDep,
+    wake_outbox: OutboxWakeDep,
 ) -> JSONResponse:
     """Validate, store and forward a manifest to the arrival country."""
-    settings = request.app.state.settings
-    body, fmt = received.data, received.format
-    manifest, report = accept_document(body, fmt=fmt, message_type=service.MANIFEST,
-                                       max_bytes=settings.max_body_bytes, metrics=request.app.state.metrics)
+    manifest, report = intake.accept(received, service.MANIFEST)
     assert isinstance(manifest, PassengerManifest)
     submitted = service.submit_manifest(session, caller=caller, manifest=manifest,
-                                        participants=request.app.state.network.participants.keys())
-    session.flush()
+                                        participants=network.participants.keys())
     resource = ManifestSubmitted(**dict(_resource(session, submitted.record)),
                                  warnings=[ManifestFinding.model_validate(f.as_dict()) for f in report.findings])
-    wake_dispatcher(request)
-    return JSONResponse(resource.model_dump(mode="json"), status_code=201 if submitted.created else 200,
-                        headers={"Location": f"/manifests/{submitted.record.id}"})
+    wake_outbox()
+    return stored_response(resource, created=submitted.created, location=f"/manifests/{submitted.record.id}")
 
 
 @router.get("/manifests/{manifest_id}", summary="A manifest with its messages",
@@ -110,7 +104,7 @@ def submit_manifest(
 def get_manifest(manifest_id: str, request: Request, caller: CallerDep,
                  session: SessionDep) -> Response | ManifestPublic:
     """The manifest's record; ``Accept: application/xml`` gives the manifest document itself."""
-    record = service.visible_manifest(session, caller=caller, manifest_id=manifest_id)
+    record = repository.visible_manifest(session, caller, manifest_id)
     if wants_xml(request):
         document = service.manifest_document(record)  # in its own version: a PAXLST was read into 1.1
         return document_response(request, document, REGISTRY.get(document.document_type))
@@ -122,7 +116,7 @@ def get_manifest(manifest_id: str, request: Request, caller: CallerDep,
 def get_responses(manifest_id: str, caller: CallerDep, session: SessionDep) -> ManifestDecisions:
     """Each person's decision, ``pending`` until the arrival country's answer is back, with the
     findings about that person's data."""
-    record = service.visible_manifest(session, caller=caller, manifest_id=manifest_id)
+    record = repository.visible_manifest(session, caller, manifest_id)
     findings = service.person_findings(record)
     return ManifestDecisions(manifest_id=record.id, journey_id=record.journey_id,
                              persons=[_decision(p, findings.get(p.sequence, []))
@@ -139,8 +133,7 @@ def list_manifests(
     offset: Offset = 0,
 ) -> ManifestPage:
     """Newest first; filter by journey (flight or voyage number); page with limit and offset."""
-    records = repository.list_manifests(session, country=None if caller.is_operator else caller.country,
-                                        journey_id=journey, limit=limit, offset=offset)
+    records = repository.list_manifests(session, caller, journey_id=journey, limit=limit, offset=offset)
     items = [ManifestItem(id=r.id, manifest_reference=r.manifest_reference, submitter=r.submitter,
                           journey_id=r.journey_id, journey_date=r.journey_date.isoformat(),
                           departure_location=r.departure_location, arrival_location=r.arrival_location,

@@ -5,13 +5,22 @@ for them in an ``immigration.api-response``; ``pending`` until one does.
 """
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.kernel.clock import utcnow
 
-PENDING = "pending"
+
+class Decision(StrEnum):
+    """A person's decision as this service keeps it: pending until the arrival country's
+    ``immigration.api-response`` answers for them. Stored as the value."""
+
+    PENDING = "pending"
+    BOARD = "board"
+    NO_BOARD = "no-board"
+    REFER = "refer"
 
 
 class ManifestRecord(SQLModel, table=True):
@@ -60,7 +69,7 @@ class ManifestPersonRecord(SQLModel, table=True):
     document_number: str | None = Field(default=None, max_length=20)
     document_issuer: str | None = Field(default=None, max_length=3)
     document_expiry: dt.date | None = None
-    decision: str = Field(default=PENDING, max_length=8, description="pending, board, no-board or refer")
+    decision: str = Field(default=Decision.PENDING, max_length=8, description="pending, board, no-board or refer")
     reason_code: str | None = Field(default=None, max_length=32)
     remarks: str | None = Field(default=None, max_length=1024)
     decided_at: dt.datetime | None = None

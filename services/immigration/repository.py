@@ -3,11 +3,14 @@
 import datetime as dt
 from collections.abc import Sequence
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.immigration.models import ManifestPersonRecord, ManifestRecord
 from services.kernel.outbox import OutboxMessage
+from services.kernel.web.identity import Caller
+from services.kernel.web.visibility import owned_by, visible_one
 
 
 def add_manifest(session: Session, record: ManifestRecord, persons: Sequence[ManifestPersonRecord]) -> bool:
@@ -28,8 +31,14 @@ def add_manifest(session: Session, record: ManifestRecord, persons: Sequence[Man
     return True
 
 
-def get_manifest(session: Session, manifest_id: str) -> ManifestRecord | None:
-    return session.get(ManifestRecord, manifest_id)
+def manifests_visible_to(caller: Caller) -> ColumnElement[bool]:
+    """A manifest belongs to the country that submitted it and to the arrival country."""
+    return owned_by(caller, ManifestRecord.submitter, ManifestRecord.arrival_country)
+
+
+def visible_manifest(session: Session, caller: Caller, manifest_id: str) -> ManifestRecord:
+    """The manifest, if the caller may see it (404 or 403 otherwise)."""
+    return visible_one(session, ManifestRecord, manifest_id, visible=manifests_visible_to(caller), what="manifest")
 
 
 def find_by_key(session: Session, *, submitter: str, manifest_reference: str, journey_id: str,
@@ -57,13 +66,10 @@ def subject_of_message(session: Session, message_id: str) -> str | None:
     return session.exec(statement).first()
 
 
-def list_manifests(session: Session, *, country: str | None, journey_id: str | None, limit: int,
+def list_manifests(session: Session, caller: Caller, *, journey_id: str | None, limit: int,
                    offset: int) -> list[ManifestRecord]:
-    """Manifests a country submitted or receives (all of them for the operator), newest first."""
-    statement = select(ManifestRecord)
-    if country is not None:
-        statement = statement.where((col(ManifestRecord.submitter) == country)
-                                    | (col(ManifestRecord.arrival_country) == country))
+    """Manifests the caller's country submitted or receives (all of them for the operator), newest first."""
+    statement = select(ManifestRecord).where(manifests_visible_to(caller))
     if journey_id is not None:
         statement = statement.where(ManifestRecord.journey_id == journey_id)
     statement = statement.order_by(col(ManifestRecord.received_at).desc(), col(ManifestRecord.id))

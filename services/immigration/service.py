@@ -36,17 +36,12 @@ from services.kernel.registry import REGISTRY
 from services.kernel.rules.immigration_rules import person_index
 from services.kernel.validation import rule_findings
 from services.kernel.web.identity import Caller
-from services.kernel.web.problems import Conflict, Forbidden, InvalidDocument, NotFound
+from services.kernel.web.problems import Conflict, Forbidden, InvalidDocument
+from services.kernel.web.submissions import Stored
 
 log = logging.getLogger("swx.immigration")
 MANIFEST = REGISTRY.get("immigration.passenger-manifest", "1.0")
 VISA = "V"
-
-
-@dataclass(frozen=True)
-class Submitted:
-    record: ManifestRecord
-    created: bool
 
 
 @dataclass(frozen=True)
@@ -104,7 +99,7 @@ def acting_country(caller: Caller, *, journey: Journey, participants: Collection
 
 
 def submit_manifest(session: Session, *, caller: Caller, manifest: PassengerManifest,
-                    participants: Collection[str]) -> Submitted:
+                    participants: Collection[str]) -> Stored[ManifestRecord]:
     """Store the manifest once per (submitter, manifest ID, journey, date) and queue it for the
     arrival country; the same content again gives the stored record, other content 409."""
     journey = place_journey(manifest)
@@ -133,7 +128,7 @@ def submit_manifest(session: Session, *, caller: Caller, manifest: PassengerMani
             receiver = _forward(session, record=record, manifest=manifest, participants=participants)
             log.info("manifest.accepted id=%s persons=%d journey=%s date=%s submitter=%s receiver=%s", record.id,
                      record.person_count, record.journey_id, date.isoformat(), submitter, receiver or "-")
-            return Submitted(record, created=True)
+            return Stored(record, created=True)
         existing = stored()  # a concurrent request stored the same key first
         if existing is None:
             raise Conflict(f"manifest {manifest.ID} was being submitted concurrently; send it again")
@@ -145,7 +140,7 @@ def submit_manifest(session: Session, *, caller: Caller, manifest: PassengerMani
     requeued = outbox.requeue_dead_letters(session, subject(existing.id), by="resubmission")
     log.info("manifest.resubmitted id=%s journey=%s submitter=%s requeued=%d", existing.id, existing.journey_id,
              submitter, len(requeued))
-    return Submitted(existing, created=False)
+    return Stored(existing, created=False)
 
 
 def _forward(session: Session, *, record: ManifestRecord, manifest: PassengerManifest,
@@ -176,15 +171,6 @@ def _person_record(manifest_id: str, person: PersonType) -> ManifestPersonRecord
         document_issuer=document.IssuerCountryCode if document else None,
         document_expiry=document.ExpiryDate if document else None,
     )
-
-
-def visible_manifest(session: Session, *, caller: Caller, manifest_id: str) -> ManifestRecord:
-    record = repository.get_manifest(session, manifest_id)
-    if record is None:
-        raise NotFound(f"no manifest {manifest_id}")
-    if caller.country not in (record.submitter, record.arrival_country) and not caller.is_operator:
-        raise Forbidden(f"manifest {manifest_id} belongs to {record.submitter} and {record.arrival_country}")
-    return record
 
 
 def manifest_document(record: ManifestRecord) -> PassengerManifest:

@@ -1,10 +1,13 @@
 """A background loop beside the request handlers: rounds of work, woken on demand.
 
-``BackgroundLoop`` runs ``run_round`` again at once while it finishes work, and otherwise
-sleeps until ``wake()`` (callable from any thread) or ``idle_wait`` seconds. Database work
-goes through ``in_turn``: in a worker thread, queued on the app's SQLite write lock when
-there is one, like the requests. ``stop()`` lets the round under way finish (its database
-work runs in threads that a cancel would orphan).
+A subclass says what one round does (``run_round``, which returns how much it took on) and,
+when it needs to, when the loop may not go straight on to the next round (``waits_after``):
+by default it waits once a round found nothing to do. A waiting loop sleeps until ``wake()``
+(callable from any thread) or ``idle_wait`` seconds; a wake that comes during a round ends
+the wait after it, so no work is left for a whole ``idle_wait``. Database work goes through
+``in_turn``: in a worker thread, queued on the app's SQLite write lock when there is one,
+like the requests. ``stop()`` lets the round under way finish (its database work runs in
+threads that a cancel would orphan).
 """
 
 import asyncio
@@ -29,8 +32,13 @@ class BackgroundLoop:
         self._task: asyncio.Task[None] | None = None
 
     async def run_round(self) -> int:
-        """Do the work that is due; return how much was finished (0: sleep until woken)."""
+        """Do the work that is due; return how much was taken on (0: nothing was due)."""
         raise NotImplementedError
+
+    def waits_after(self, taken: int) -> bool:
+        """Whether the loop waits (until woken, or ``idle_wait``) after a round that took on
+        ``taken``, rather than going straight on: by default when the round found nothing."""
+        return taken == 0
 
     def wake(self) -> None:
         """Work now rather than at the next look; safe to call from any thread."""
@@ -49,13 +57,13 @@ class BackgroundLoop:
 
     async def _run(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # from here on, a wake ends the wait after this round
             try:
-                done = await self.run_round()
+                taken = await self.run_round()
             except Exception:  # keep the loop alive whatever one round met; the work stays due
                 logging.getLogger(f"swx.{self.name}").exception("%s.round_failed", self.name)
-                done = 0
-            if done == 0 and not self._stopping:
-                self._wake.clear()
+                taken = 0
+            if self.waits_after(taken) and not self._stopping:
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
                 except TimeoutError:

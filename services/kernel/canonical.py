@@ -28,11 +28,6 @@ def xml_bytes(document: Document, message_type: MessageType) -> bytes:
     return text
 
 
-def c14n(xml: bytes) -> bytes:
-    """Exclusive XML canonicalisation (C14N 2.0) without insignificant white space."""
-    return etree.canonicalize(xml.decode("utf-8"), strip_text=True).encode("utf-8")
-
-
 def digest(payload: str) -> str:
     """Lower-case hex SHA-256 of the payload's UTF-8 bytes, as envelopes carry it."""
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

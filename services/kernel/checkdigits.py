@@ -171,8 +171,3 @@ def _read_two_line(first: str, second: str) -> MrzZone:
         second[21:27],
         tuple(checks.failures),
     )
-
-
-def mrz_findings(lines: Sequence[str]) -> list[MrzCheckFailure]:
-    """The failed check digits of a TD1, TD2 or TD3 zone (empty when all hold)."""
-    return list(read_mrz(lines).failures)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 
 def make_engine(url: str) -> Engine:
@@ -63,12 +63,31 @@ def database_is_up(engine: Engine) -> bool:
         return False
 
 
-def insert_once(session: Session, table: Table, values: dict[str, Any]) -> int | None:
-    """Insert a row unless it breaks a unique constraint; its ``id``, or None when a row with
-    the same key was there. ``ON CONFLICT DO NOTHING``: two requests racing with the same key
-    give one row and one None, never an integrity error (PostgreSQL makes the second wait for
-    the first's transaction, then skips)."""
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def add_flushed(session: Session, row: Row) -> Row:
+    """Add ``row`` to the unit of work and flush it, so that its generated key is set and a
+    constraint it breaks shows here; the request's session commits."""
+    session.add(row)
+    session.flush()
+    return row
+
+
+def insert_once(session: Session, record: SQLModel) -> Any | None:
+    """Insert ``record`` (its columns that are not None) unless that breaks a unique
+    constraint; its primary key, or None when a row with the same key was there.
+
+    ``ON CONFLICT DO NOTHING`` rather than a plain INSERT: two requests racing with the same
+    key give one row and one None, never an integrity error (PostgreSQL makes the second wait
+    for the first's transaction, then skips). A savepoint would do it too, but pysqlite
+    releasing the outermost savepoint commits. RETURNING rather than rowcount, which psycopg
+    reports as -1 for this statement.
+    """
     dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = session.exec(dialect.insert(table).values(**values).on_conflict_do_nothing()
-                            .returning(table.c.id)).first()
-    return None if inserted is None else int(inserted[0])
+    table: Table = record.__table__  # type: ignore[attr-defined]
+    values = {column.name: getattr(record, column.name) for column in table.columns
+              if getattr(record, column.name) is not None}
+    key = next(iter(table.primary_key.columns))
+    inserted = session.exec(dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)).first()
+    return None if inserted is None else inserted[0]

@@ -167,8 +167,9 @@ def load_private_key(path: Path, country: str) -> Ed25519PrivateKey:
     return key
 
 
-def load_public_keys(path: Path) -> dict[str, Ed25519PublicKey]:
-    """Every participant's public key from ``directory.json``, by key id (the country)."""
+def load_public_jwks(path: Path) -> dict[str, dict[str, Any]]:
+    """Every participant's public key from ``directory.json`` as its JWK, by key id (the
+    country); KeyDirectoryError unless each is an Ed25519 public key under a key id of its own."""
     file = path / DIRECTORY_FILE
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
@@ -177,16 +178,17 @@ def load_public_keys(path: Path) -> dict[str, Ed25519PublicKey]:
     entries = data.get("keys") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise KeyDirectoryError(f"{file}: not a JWK Set (an object with a list of keys)")
-    keys: dict[str, Ed25519PublicKey] = {}
+    jwks: dict[str, dict[str, Any]] = {}
     for index, jwk in enumerate(entries):
         kid = jwk.get("kid") if isinstance(jwk, dict) else None
-        if not isinstance(kid, str) or not kid or kid in keys:
+        if not isinstance(kid, str) or not kid or kid in jwks:
             raise KeyDirectoryError(f"{file}: key {index} has no key id, or one used before")
         try:
-            keys[kid] = public_key_from_jwk(jwk)
+            public_key_from_jwk(jwk)
         except KeyDirectoryError as error:
             raise KeyDirectoryError(f"{file}: key {kid}: {error}") from None
-    return keys
+        jwks[kid] = jwk
+    return jwks
 
 
 def _write(file: Path, content: bytes, *, mode: int) -> None:

@@ -41,6 +41,7 @@ from services.kernel.keys import (
     KeyDirectoryError,
     create_key_directory,
     load_private_key,
+    load_public_jwks,
     private_key_file,
     public_key_from_jwk,
     token_file,
@@ -199,8 +200,7 @@ def create_development_network(path: Path, *, endpoints: Mapping[str, str] | Non
     directory.mkdir(parents=True, exist_ok=True)
     if not (directory / DIRECTORY_FILE).exists():
         create_key_directory(directory, force=True)
-    keys = json.loads((directory / DIRECTORY_FILE).read_text(encoding="utf-8"))
-    jwks = {jwk["kid"]: jwk for jwk in keys["keys"]}
+    jwks = load_public_jwks(directory)
     tokens = {identity: f"swx-{identity.lower()}-{secrets.token_urlsafe(24)}"
               for identity in (*PARTICIPANTS, OPERATOR, HUB)}
     # the tokens first: the network file, written last, says the directory is complete

@@ -22,7 +22,8 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -31,20 +32,29 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from services.kernel import canonical
-from services.kernel.answers import ACKNOWLEDGED, answer_summary, answers_to
 from services.kernel.background import BackgroundLoop
-from services.kernel.clock import utcnow
+from services.kernel.clock import as_utc, iso, utcnow
 from services.kernel.db import session_scope
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.types import Document
+from services.kernel.received_answers import ACKNOWLEDGED, answer_summary, answers_to
 from services.kernel.registry import MessageType
 from services.kernel.retry import RetryPolicy, age, retry_after_seconds, retryable_status
 
 log = logging.getLogger("swx.outbox")
 
-PENDING, SENT, FAILED, REFUSED = "PENDING", "SENT", "FAILED", "REFUSED"
-STATES = (PENDING, SENT, FAILED, REFUSED)
-DEAD_LETTERS = (FAILED, REFUSED)
+
+
+class OutboxState(StrEnum):
+    """Where an outbound message stands (see the module's docstring); stored as the value."""
+
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    REFUSED = "REFUSED"
+
+
+DEAD_LETTERS = (OutboxState.FAILED, OutboxState.REFUSED)
 """The states an operator replays: messages that will not go unless somebody acts."""
 
 
@@ -62,7 +72,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
     payload_digest: str = Field(max_length=64)
     subject: str = Field(index=True, max_length=64, description="the domain record it belongs to")
-    state: str = Field(default=PENDING, index=True, max_length=8)
+    state: str = Field(default=OutboxState.PENDING, index=True, max_length=8)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     last_error: str | None = Field(default=None, max_length=1024)
@@ -92,27 +102,18 @@ def envelope_of(row: OutboxMessage) -> Envelope:
     return Envelope(
         message_id=row.message_id, conversation_id=row.conversation_id, in_reply_to=row.in_reply_to,
         sender=row.sender, receiver=row.receiver, document_type=row.document_type,
-        created_at=_aware(row.created_at), payload_format=row.payload_format,  # type: ignore[arg-type]
+        created_at=as_utc(row.created_at), payload_format=row.payload_format,  # type: ignore[arg-type]
         payload=row.payload, payload_digest=row.payload_digest,
     )
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A stored time in ISO 8601 with its UTC offset (SQLite gives some back naive)."""
-    return None if moment is None else _aware(moment).isoformat()
-
-
 # --- reading and requeueing ---------------------------------------------------------------
-def state_counts(engine: Engine) -> dict[str, int]:
+def state_counts(engine: Engine) -> dict[OutboxState, int]:
     """How many rows are in each state (every state named, 0 when none)."""
     with session_scope(engine) as session:
         statement = select(OutboxMessage.state, func.count()).group_by(col(OutboxMessage.state))
         counted = {state: int(n) for state, n in session.exec(statement)}
-    return {state: counted.get(state, 0) for state in STATES}
+    return {state: counted.get(state, 0) for state in OutboxState}
 
 
 def messages_for(session: Session, subject: str) -> list[OutboxMessage]:
@@ -120,7 +121,8 @@ def messages_for(session: Session, subject: str) -> list[OutboxMessage]:
     return list(session.exec(statement))
 
 
-def list_messages(session: Session, *, state: str | None, limit: int, offset: int) -> tuple[list[OutboxMessage], int]:
+def list_messages(session: Session, *, state: OutboxState | None, limit: int,
+                  offset: int) -> tuple[list[OutboxMessage], int]:
     """A page of the outbox, newest first, and how many rows match in all."""
     where = [] if state is None else [OutboxMessage.state == state]
     total = int(session.exec(select(func.count()).select_from(OutboxMessage).where(*where)).one())
@@ -140,13 +142,15 @@ def requeue(row: OutboxMessage, *, by: str) -> None:
     now = utcnow()
     log.info("outbox.requeued message_id=%s receiver=%s by=%s failed_at=%s reason=%s", row.message_id, row.receiver,
              by, iso(row.failed_at), row.last_error)
-    row.state, row.attempts, row.next_attempt_at, row.requeued_at, row.failed_at = PENDING, 0, now, now, None
+    row.state, row.attempts, row.next_attempt_at = OutboxState.PENDING, 0, now
+    row.requeued_at, row.failed_at = now, None
 
 
 def requeue_dead_letters(session: Session, subject: str, *, by: str) -> list[OutboxMessage]:
     """Queue again the messages of a record the policy gave up on (when it is submitted again);
     those requeued. A ``REFUSED`` one stays: the hub would refuse it again; the operator decides."""
-    statement = (select(OutboxMessage).where(OutboxMessage.subject == subject, OutboxMessage.state == FAILED)
+    statement = (select(OutboxMessage)
+                 .where(OutboxMessage.subject == subject, OutboxMessage.state == OutboxState.FAILED)
                  .order_by(col(OutboxMessage.id)).with_for_update())
     rows = list(session.exec(statement))
     for row in rows:
@@ -181,7 +185,7 @@ def message_summaries(session: Session, subject: str) -> list[dict[str, Any]]:
 class Attempt:
     """What one try to hand a message to the hub came to."""
 
-    state: str
+    state: OutboxState
     """SENT, REFUSED (by the hub, for good) or PENDING (to be tried again, or given up by the policy)."""
     error: str | None = None
     retry_after: float | None = None
@@ -214,7 +218,7 @@ class OutboxDispatcher(BackgroundLoop):
                 attempt = await self._send(row)
             except Exception as error:  # one row's fault must not hold up the rows behind it
                 log.exception("outbox.send_failed message_id=%s", row.message_id)
-                attempt = Attempt(PENDING, f"could not be sent: {type(error).__name__}")
+                attempt = Attempt(OutboxState.PENDING, f"could not be sent: {type(error).__name__}")
             dead = await self.in_turn(self._record, row.id, attempt)
             if dead is not None and self.on_dead_letter is not None:
                 self.on_dead_letter(dead)
@@ -222,7 +226,7 @@ class OutboxDispatcher(BackgroundLoop):
 
     def _due_rows(self) -> list[OutboxMessage]:
         with session_scope(self.engine) as session:
-            statement = (select(OutboxMessage).where(OutboxMessage.state == PENDING)
+            statement = (select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)
                          .where(OutboxMessage.next_attempt_at <= utcnow())
                          .order_by(col(OutboxMessage.id)).limit(self.batch))
             return list(session.exec(statement))
@@ -234,51 +238,53 @@ class OutboxDispatcher(BackgroundLoop):
         try:
             token = self.token_for(row.sender)
         except LookupError as error:
-            return Attempt(PENDING, f"no credential to send as {row.sender} in this component's secrets: {error}")
+            return Attempt(OutboxState.PENDING,
+                           f"no credential to send as {row.sender} in this component's secrets: {error}")
         if self.sign is not None:
             try:
                 envelope = self.sign(envelope)
             except LookupError as error:
-                return Attempt(PENDING, f"cannot sign as {row.sender}: {error}")
+                return Attempt(OutboxState.PENDING, f"cannot sign as {row.sender}: {error}")
         body = canonical.json_text(envelope).encode("utf-8")
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         try:
             response = await self.client.post(f"{self.hub_url}/messages", content=body, headers=headers, timeout=10)
         except httpx.HTTPError as error:
-            return Attempt(PENDING, f"hub unreachable: {type(error).__name__}")
+            return Attempt(OutboxState.PENDING, f"hub unreachable: {type(error).__name__}")
         if response.status_code in (200, 201, 202):
-            return Attempt(SENT)
+            return Attempt(OutboxState.SENT)
         if retryable_status(response.status_code):
-            return Attempt(PENDING, f"hub answered {response.status_code}",
+            return Attempt(OutboxState.PENDING, f"hub answered {response.status_code}",
                            retry_after_seconds(response.headers.get("retry-after"), now=utcnow()))
-        return Attempt(REFUSED, f"hub refused the message ({response.status_code}): {response.text[:500]}")
+        return Attempt(OutboxState.REFUSED, f"hub refused the message ({response.status_code}): {response.text[:500]}")
 
     def _record(self, row_id: int | None, attempt: Attempt) -> OutboxMessage | None:
         """Write the attempt's outcome; the row if it became a dead letter."""
         with session_scope(self.engine) as session:
             row = session.get(OutboxMessage, row_id)
-            if row is None or row.state != PENDING:
+            if row is None or row.state != OutboxState.PENDING:
                 return None
             now = utcnow()
             row.attempts += 1
             row.last_error = attempt.error
-            if attempt.state == SENT:
-                row.state, row.sent_at = SENT, now
+            if attempt.state == OutboxState.SENT:
+                row.state, row.sent_at = OutboxState.SENT, now
                 log.info("outbox.sent message_id=%s receiver=%s type=%s attempts=%d", row.message_id, row.receiver,
                          row.document_type, row.attempts)
                 return None
             queued_at = row.requeued_at or row.created_at
-            if attempt.state == PENDING and not self.policy.gives_up(attempts=row.attempts, queued_at=queued_at,
-                                                                     now=now):
+            if attempt.state == OutboxState.PENDING and not self.policy.gives_up(
+                    attempts=row.attempts, queued_at=queued_at, now=now):
                 delay = self.policy.delay(row.attempts, retry_after=attempt.retry_after)
                 row.next_attempt_at = now + timedelta(seconds=delay)
                 log.info("outbox.retry message_id=%s attempts=%d delay=%.1f error=%s", row.message_id, row.attempts,
                          delay, attempt.error)
                 return None
-            if attempt.state == PENDING:
+            if attempt.state == OutboxState.PENDING:
                 row.last_error = (f"gave up after {row.attempts} attempt(s) in {age(queued_at, now=now):.0f} s: "
                                   f"{attempt.error}")[:1024]
-            row.state, row.failed_at = (REFUSED if attempt.state == REFUSED else FAILED), now
+            row.state = OutboxState.REFUSED if attempt.state == OutboxState.REFUSED else OutboxState.FAILED
+            row.failed_at = now
             log.warning("outbox.dead_letter message_id=%s receiver=%s type=%s state=%s attempts=%d reason=%s",
                         row.message_id, row.receiver, row.document_type, row.state, row.attempts, row.last_error)
             return row

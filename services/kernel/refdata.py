@@ -21,8 +21,6 @@ from services.kernel import resources
 UNLOCODE_FILE = "unlocode.txt.gz"
 
 INCOTERMS_2020 = frozenset({"EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF"})
-PARTICIPANTS = ("JP", "KH", "LA", "MM", "TH", "VN")
-"""The countries of the exchange network (ISO 3166-1 alpha-2)."""
 ASEAN_MEMBERS = frozenset({"BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"})
 
 ICAO_9303_EXTRA_CODES: dict[str, str] = {
@@ -136,15 +134,6 @@ def locodes() -> frozenset[str]:
 
 def is_country_alpha2(code: str) -> bool:
     return code in country_alpha2_codes()
-
-
-def is_customs_country(code: str) -> bool:
-    """Whether a WCO declaration may name ``code`` as a country (alpha-2 or a customs territory)."""
-    return code in customs_country_codes()
-
-
-def is_country_alpha3(code: str) -> bool:
-    return code in country_alpha3_codes()
 
 
 def is_travel_document_state(code: str) -> bool:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from services.kernel.clock import as_utc
+
 DEFAULT_MAX_AGE = 24 * 3600.0
 """A day: how long every leg keeps trying by default (the hub's ``max_age``)."""
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
@@ -89,5 +91,4 @@ class RetryPolicy:
 
 def age(queued_at: datetime, *, now: datetime) -> float:
     """Seconds since ``queued_at`` (a naive time, as SQLite may give it back, is UTC)."""
-    since = queued_at if queued_at.tzinfo else queued_at.replace(tzinfo=UTC)
-    return (now - since).total_seconds()
+    return (now - as_utc(queued_at)).total_seconds()

@@ -112,11 +112,6 @@ def writes_wco(document: Document) -> bool:
     return _kind_of_document(document) is not None
 
 
-def media_type_of(document: Document) -> str:
-    """The WCO media type of a 2.0 declaration or response."""
-    return _required_kind(document).media_type
-
-
 def _kind_of_document(document: Document) -> WcoKind | None:
     named = getattr(document, "document_type", None)
     return kind_of_type(named) if isinstance(named, str) else None
@@ -173,10 +168,6 @@ class WcoReading:
         if (line is None or line >= MAX_LINE) and element is not None:
             line = element.sourceline
         return replace(location, xpath=xpath, line=line)
-
-    def wco_path(self, canonical_path: str) -> str:
-        """``/GoodsDeclaration/Declaration/GoodsShipment`` -> ``/MetaData/Declaration/GoodsShipment``."""
-        return self._walk(canonical_path)[0]
 
     def _walk(self, canonical_path: str) -> tuple[str, etree._Element | None]:
         """The WCO path of a canonical one, and the element it names (None past the tree)."""

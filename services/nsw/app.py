@@ -1,7 +1,8 @@
 """A simulated national single-window endpoint: the hub delivers here; receipts and answers go back.
 
-Run one per country: ``SWX_NSW_COUNTRY=VN uvicorn --factory services.nsw.app:create_app --port 8116``
-(ports 8111-8116 for JP KH LA MM TH VN).
+Run one per country: ``SWX_NSW_COUNTRY=VN swx migrate --component nsw``, then
+``SWX_NSW_COUNTRY=VN uvicorn --factory services.nsw.app:create_app --port 8116`` (ports
+8111-8116 for JP KH LA MM TH VN).
 """
 
 import logging
@@ -9,12 +10,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from services.kernel import resources
+from services.kernel.migrate import Schema
 from services.kernel.participants import PARTICIPANTS
 from services.kernel.web.problems import problem
 from services.kernel.web.service import create_service_app
@@ -26,6 +28,8 @@ from services.nsw.station import open_station
 
 log = logging.getLogger("swx.nsw")
 MIGRATIONS = resources.migrations_dir("services.nsw")
+SCHEMA = Schema("nsw", MIGRATIONS, kernel=("outbox",))
+"""An endpoint sends its receipts and answers through the kernel outbox; it receives no answers."""
 
 
 def create_app(settings: NSWSettings | None = None, *, hub_client: httpx.AsyncClient | None = None,
@@ -35,8 +39,8 @@ def create_app(settings: NSWSettings | None = None, *, hub_client: httpx.AsyncCl
     country = settings.country
 
     @asynccontextmanager
-    async def handover_lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # nested inside the kernel's lifespan: the database, the network and the outbox are up
+    async def handover(app: FastAPI) -> AsyncIterator[None]:
+        """The station, and the worker that hands responses over to this country's agencies."""
         app.state.station = open_station(app, settings)
         client = agency_client or httpx.AsyncClient()
         dead_letters = app.state.handover_dead_letters
@@ -57,8 +61,8 @@ def create_app(settings: NSWSettings | None = None, *, hub_client: httpx.AsyncCl
         description=f"{PARTICIPANTS[country]}'s simulated NSW endpoint: receives signed envelopes from the hub, "
                     "re-validates and stores them, acknowledges with signed receipts, answers business "
                     "documents through the hub and hands responses to its agencies.",
-        settings=settings, routers=[router, handover_router, APIRouter(lifespan=handover_lifespan)],
-        migrations=MIGRATIONS, hub_client=hub_client, signing_countries=(country,),
+        settings=settings, routers=[router, handover_router], schema=SCHEMA, hub_client=hub_client,
+        signing_countries=(country,), lifespans=[handover],
     )
     app.state.handover_dead_letters = Counter(
         "swx_handover_dead_letters", "Responses this endpoint could not hand over to its agency, given up on "

@@ -1,19 +1,21 @@
 """NSW HTTP endpoints: the hub delivers to ``POST /inbox``; the country reads ``GET /inbox``."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.kernel.network import HUB
-from services.kernel.web.bodies import ReceivedBody, body_dependency
+from services.kernel.web.bodies import EnvelopeBody
 from services.kernel.web.contract import BODY_ERRORS, Offset, problem_responses, request_body
+from services.kernel.web.deps import OutboxWakeDep, SessionDep
 from services.kernel.web.identity import Caller, CallerDep
-from services.kernel.web.problems import Conflict, Forbidden, NotFound
-from services.kernel.web.service import SessionDep, wake_dispatcher
+from services.kernel.web.problems import Forbidden
+from services.kernel.web.visibility import one_sender
 from services.nsw import repository, service, views
+from services.nsw.deps import HandoverWakeDep, StationDep
+from services.nsw.models import InboxState
 from services.nsw.schemas import InboxPage, InboxRecord
-from services.nsw.station import Station
 
 router = APIRouter(tags=["inbox"])
 COUNTRY = r"^[A-Z]{2}$"
@@ -26,8 +28,8 @@ def hub_caller(caller: CallerDep) -> Caller:
     return caller
 
 
-def inbox_reader(request: Request, caller: CallerDep) -> Caller:
-    country = request.app.state.station.country
+def inbox_reader(station: StationDep, caller: CallerDep) -> Caller:
+    country = station.country
     # not the hub: every endpoint holds the hub's token to check deliveries, so a hub token
     # that could read inboxes would let each country read every other's
     if caller.country != country and not caller.is_operator:
@@ -37,7 +39,6 @@ def inbox_reader(request: Request, caller: CallerDep) -> Caller:
 
 HubCaller = Annotated[Caller, Depends(hub_caller)]
 InboxReader = Annotated[Caller, Depends(inbox_reader)]
-EnvelopeBody = Annotated[ReceivedBody, Depends(body_dependency("json", "xml"))]
 
 
 @router.post("/inbox", summary="Deliver a signed envelope (the hub only)",
@@ -50,14 +51,14 @@ EnvelopeBody = Annotated[ReceivedBody, Depends(body_dependency("json", "xml"))]
                             409: "The message id was used for other content; error_signal says so",
                             415: "The envelope is neither application/json nor application/xml",
                             422: "Refused for good: errors and a signed error_signal"})})
-def receive_message(request: Request, caller: HubCaller, received: EnvelopeBody, session: SessionDep) -> Response:
+def receive_message(caller: HubCaller, received: EnvelopeBody, session: SessionDep, station: StationDep,
+                    wake_outbox: OutboxWakeDep, wake_handover: HandoverWakeDep) -> Response:
     """Check, store and acknowledge a message: a signed receipt, or a problem with a signed error signal."""
-    station: Station = request.app.state.station
     answer = service.receive(session, station=station, body=received.data, fmt=received.format)
     if answer.response_queued:
-        wake_dispatcher(request)
+        wake_outbox()
     if answer.handover:
-        request.app.state.handover.wake()
+        wake_handover()
     return Response(answer.body.encode("utf-8"), status_code=answer.status, media_type=answer.media_type)
 
 
@@ -68,7 +69,7 @@ def list_inbox(
     session: SessionDep,
     sender: Annotated[str | None, Query(pattern=COUNTRY)] = None,
     document_type: Annotated[str | None, Query(max_length=64)] = None,
-    state: Literal["ACCEPTED", "REJECTED"] | None = None,
+    state: InboxState | None = None,
     conversation_id: Annotated[str | None, Query(pattern=MESSAGE_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
@@ -90,9 +91,11 @@ def get_inbox_message(
     sender: Annotated[str | None, Query(pattern=COUNTRY)] = None,
 ) -> InboxRecord:
     """The message as stored; give ``sender`` when two senders used the same id."""
-    rows = [r for r in repository.messages_with_id(session, message_id) if sender in (None, r.sender)]
-    if not rows:
-        raise NotFound(f"no message {message_id}" + (f" from {sender}" if sender else "") + " in this inbox")
-    if len(rows) > 1:
-        raise Conflict(f"{len(rows)} senders used message id {message_id}; name one with ?sender=")
-    return InboxRecord.model_validate(views.record(session, rows[0]))
+    row = one_sender(repository.messages_with_id(session, message_id, sender=sender), message_id=message_id,
+                     missing=missing_message(message_id, sender))
+    return InboxRecord.model_validate(views.record(session, row))
+
+
+def missing_message(message_id: str, sender: str | None) -> str:
+    """What 404 says when the inbox has no message of that id (from that sender)."""
+    return f"no message {message_id}" + (f" from {sender}" if sender else "") + " in this inbox"

@@ -20,19 +20,18 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
 
 from services.kernel.background import BackgroundLoop
 from services.kernel.clock import utcnow
 from services.kernel.db import session_scope
 from services.kernel.retry import age, retry_after_seconds, retryable_status
 from services.nsw import repository
-from services.nsw.answers import handover_domain
+from services.nsw.business_responses import handover_domain
 from services.nsw.config import NSWSettings
-from services.nsw.models import HANDOVER_DONE, HANDOVER_FAILED, HANDOVER_NONE, HANDOVER_PENDING, InboxMessage
+from services.nsw.models import HandoverState, InboxMessage
 
 log = logging.getLogger("swx.nsw.handover")
-Outcome = tuple[str, str | None, float | None]
+Outcome = tuple[HandoverState, str | None, float | None]
 """The state to record, the error, and the Retry-After the agency asked for."""
 
 
@@ -58,7 +57,7 @@ class HandoverWorker(BackgroundLoop):
             dead = await self.in_turn(self._record, row.id, outcome)
             if dead and self.on_dead_letter is not None:
                 self.on_dead_letter()
-            settled += outcome[0] != HANDOVER_PENDING
+            settled += outcome[0] != HandoverState.PENDING
         return settled
 
     def _due_rows(self) -> list[InboxMessage]:
@@ -69,50 +68,50 @@ class HandoverWorker(BackgroundLoop):
         domain = handover_domain(row.document_type)
         base = self.settings.agency_url(domain) if domain else None
         if domain is None or base is None:
-            return HANDOVER_NONE, f"no {domain or 'agency'} service URL is configured", None
+            return HandoverState.NONE, f"no {domain or 'agency'} service URL is configured", None
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": row.envelope_media_type}
         try:
             response = await self.client.post(f"{base}/answers", content=row.envelope,
                                               headers=headers, timeout=self.settings.delivery_timeout)
         except httpx.HTTPError as error:
-            return HANDOVER_PENDING, f"{domain} service unreachable: {type(error).__name__}", None
+            return HandoverState.PENDING, f"{domain} service unreachable: {type(error).__name__}", None
         status = response.status_code
         if status in (200, 201):
-            return HANDOVER_DONE, None, None
+            return HandoverState.DONE, None, None
         if retryable_status(status):
-            return (HANDOVER_PENDING, f"{domain} service answered {status}",
+            return (HandoverState.PENDING, f"{domain} service answered {status}",
                     retry_after_seconds(response.headers.get("retry-after"), now=utcnow()))
-        return HANDOVER_FAILED, f"{domain} service refused the handover ({status}): {response.text[:500]}", None
+        return HandoverState.FAILED, f"{domain} service refused the handover ({status}): {response.text[:500]}", None
 
     def _record(self, row_id: int | None, outcome: Outcome) -> bool:
         """Write the attempt's outcome; whether the handover became a dead letter."""
         state, error, retry_after = outcome
         with session_scope(self.engine) as session:
             row = repository.get_message(session, row_id) if row_id is not None else None
-            if row is None or row.handover_state != HANDOVER_PENDING:
+            if row is None or row.handover_state != HandoverState.PENDING:
                 return False
             now = utcnow()
             row.handover_attempts += 1
             row.handover_last_error = error
             policy, queued_at = self.settings.handover_retry_policy(), row.handover_queued_at or row.received_at
-            if state == HANDOVER_PENDING and policy.gives_up(attempts=row.handover_attempts, queued_at=queued_at,
+            if state == HandoverState.PENDING and policy.gives_up(attempts=row.handover_attempts, queued_at=queued_at,
                                                              now=now):
-                state = HANDOVER_FAILED
+                state = HandoverState.FAILED
                 row.handover_last_error = (f"gave up after {row.handover_attempts} attempt(s) in "
                                            f"{age(queued_at, now=now):.0f} s: {error}")[:1024]
             row.handover_state = state
-            if state == HANDOVER_PENDING:
+            if state == HandoverState.PENDING:
                 delay = policy.delay(row.handover_attempts, retry_after=retry_after)
                 row.handover_next_at = now + timedelta(seconds=delay)
                 log.info("handover.retry message_id=%s attempts=%d delay=%.1f error=%s", row.message_id,
                          row.handover_attempts, delay, error)
                 return False
             row.handover_next_at = None
-            if state == HANDOVER_DONE:
+            if state == HandoverState.DONE:
                 row.handed_over_at = now
                 log.info("handover.done message_id=%s type=%s attempts=%d", row.message_id, row.document_type,
                          row.handover_attempts)
-            elif state == HANDOVER_FAILED:
+            elif state == HandoverState.FAILED:
                 row.handover_failed_at = now
                 log.warning("handover.dead_letter message_id=%s sender=%s type=%s attempts=%d reason=%s",
                             row.message_id, row.sender, row.document_type, row.handover_attempts,
@@ -129,21 +128,6 @@ def requeue_handover(row: InboxMessage, *, by: str) -> None:
     now = utcnow()
     log.info("handover.requeued message_id=%s sender=%s by=%s failed_at=%s reason=%s", row.message_id, row.sender,
              by, row.handover_failed_at, row.handover_last_error)
-    row.handover_state, row.handover_attempts, row.handover_next_at = HANDOVER_PENDING, 0, now
+    row.handover_state, row.handover_attempts, row.handover_next_at = HandoverState.PENDING, 0, now
     row.handover_queued_at, row.handover_failed_at = now, None
 
-
-def handovers_in_state(session: Session, *, state: str, limit: int, offset: int) -> tuple[list[InboxMessage], int]:
-    """A page of received messages whose handover is in ``state``, newest first, and the total."""
-    where = InboxMessage.handover_state == state
-    total = int(session.exec(select(func.count()).select_from(InboxMessage).where(where)).one())
-    statement = (select(InboxMessage).where(where).order_by(col(InboxMessage.id).desc()).offset(offset).limit(limit))
-    return list(session.exec(statement)), total
-
-
-def locked_handovers(session: Session, message_id: str, *, sender: str | None) -> list[InboxMessage]:
-    """The received messages of that id (from ``sender`` when given), locked until the transaction ends."""
-    statement = select(InboxMessage).where(InboxMessage.message_id == message_id)
-    if sender is not None:
-        statement = statement.where(InboxMessage.sender == sender)
-    return list(session.exec(statement.order_by(col(InboxMessage.id)).with_for_update()))

@@ -5,18 +5,22 @@ the operator credential only, only a ``FAILED`` handover (409 otherwise), the ro
 while it is queued again with its attempts and age counted afresh.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from services.kernel.outbox import iso
+from services.kernel.clock import iso
 from services.kernel.web.contract import Offset, problem_responses
-from services.kernel.web.identity import CallerDep
-from services.kernel.web.problems import Conflict, NotFound
-from services.kernel.web.service import SessionDep
-from services.nsw.handover import handovers_in_state, locked_handovers, requeue_handover
-from services.nsw.models import HANDOVER_FAILED, InboxMessage
+from services.kernel.web.deps import SessionDep
+from services.kernel.web.identity import OperatorDep
+from services.kernel.web.problems import Conflict
+from services.kernel.web.visibility import one_sender
+from services.nsw import repository
+from services.nsw.deps import HandoverWakeDep
+from services.nsw.endpoints import missing_message
+from services.nsw.handover import requeue_handover
+from services.nsw.models import HandoverState, InboxMessage
 
 router = APIRouter(tags=["handovers"])
 COUNTRY = r"^[A-Z]{2}$"
@@ -59,15 +63,14 @@ def _entry(row: InboxMessage) -> HandoverEntry:
             response_model=HandoverPage,
             responses=problem_responses(403, descriptions={403: "Only the operator reads the handovers"}))
 def list_handovers(
-    caller: CallerDep,
+    operator: OperatorDep,
     session: SessionDep,
-    state: Literal["PENDING", "DONE", "FAILED", "NONE"] = "FAILED",
+    state: HandoverState = HandoverState.FAILED,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> HandoverPage:
     """By default those that failed for good, waiting for a replay."""
-    caller.require_operator("reads the handovers")
-    rows, total = handovers_in_state(session, state=state, limit=limit, offset=offset)
+    rows, total = repository.handovers_in_state(session, state=state, limit=limit, offset=offset)
     return HandoverPage(items=[_entry(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
@@ -76,21 +79,16 @@ def list_handovers(
              responses=problem_responses(403, 404, 409, descriptions={
                  403: "Only the operator replays", 404: "No such message in this inbox",
                  409: "The handover did not fail, or several senders used the id (name one with ?sender=)"}))
-def replay_handover(message_id: str, request: Request, background: BackgroundTasks, caller: CallerDep,
-                    session: SessionDep, sender: Annotated[str | None, Query(pattern=COUNTRY)] = None) -> HandoverEntry:
+def replay_handover(message_id: str, operator: OperatorDep, session: SessionDep, wake_handover: HandoverWakeDep,
+                    sender: Annotated[str | None, Query(pattern=COUNTRY)] = None) -> HandoverEntry:
     """Queue a FAILED handover again, to the agency service its document type goes to."""
-    caller.require_operator("replays handovers")
-    rows = locked_handovers(session, message_id, sender=sender)
-    if not rows:
-        raise NotFound(f"no message {message_id}" + (f" from {sender}" if sender else "") + " in this inbox")
-    if len(rows) > 1:
-        raise Conflict(f"{len(rows)} senders used message id {message_id}; name one with ?sender=")
-    row = rows[0]
-    if row.handover_state != HANDOVER_FAILED:
-        raise Conflict(f"the handover of {message_id} is {row.handover_state}; only {HANDOVER_FAILED} ones are "
+    row = one_sender(repository.messages_with_id(session, message_id, sender=sender, locked=True),
+                     message_id=message_id, missing=missing_message(message_id, sender))
+    if row.handover_state != HandoverState.FAILED:
+        raise Conflict(f"the handover of {message_id} is {row.handover_state}; only {HandoverState.FAILED} ones are "
                        "replayed")
     requeue_handover(row, by="operator")
     session.add(row)
     session.flush()
-    background.add_task(request.app.state.handover.wake)  # after the commit, so the worker finds it due
+    wake_handover()
     return _entry(row)

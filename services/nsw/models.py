@@ -1,14 +1,31 @@
 """NSW inbox table: every message the hub delivered, accepted or refused, with its answer."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.kernel.clock import utcnow
 
-ACCEPTED, REJECTED = "ACCEPTED", "REJECTED"
-HANDOVER_NONE, HANDOVER_PENDING, HANDOVER_DONE, HANDOVER_FAILED = "NONE", "PENDING", "DONE", "FAILED"
+
+class InboxState(StrEnum):
+    """What this endpoint made of a delivered message: acknowledged with a signed receipt, or
+    refused for good with a signed error signal."""
+
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+
+
+class HandoverState(StrEnum):
+    """Where the handover of a received response to this country's agency service stands."""
+
+    NONE = "NONE"
+    """Nothing to hand over to: no agency service takes the type, or none is configured."""
+    PENDING = "PENDING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+    """Given up (the agency refused it, or the policy's time ran out): the operator may replay it."""
 
 
 class InboxMessage(SQLModel, table=True):
@@ -40,7 +57,7 @@ class InboxMessage(SQLModel, table=True):
     last_delivered_at: datetime = Field(default_factory=utcnow)
     response_message_id: str | None = Field(default=None, max_length=36,
                                             description="the business response sent back through the hub")
-    handover_state: str = Field(default=HANDOVER_NONE, index=True, max_length=8)
+    handover_state: str = Field(default=HandoverState.NONE, index=True, max_length=8)
     handover_attempts: int = 0
     handover_next_at: datetime | None = Field(default=None, index=True)
     handover_last_error: str | None = Field(default=None, max_length=1024)

@@ -5,21 +5,20 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from services.nsw.models import HANDOVER_PENDING, InboxMessage
+from services.kernel.db import add_flushed
+from services.nsw.models import HandoverState, InboxMessage, InboxState
 
 
 @dataclass(frozen=True)
 class InboxFilter:
     sender: str | None = None
     document_type: str | None = None
-    state: str | None = None
+    state: InboxState | None = None
     conversation_id: str | None = None
 
 
 def add_message(session: Session, message: InboxMessage) -> InboxMessage:
-    session.add(message)
-    session.flush()
-    return message
+    return add_flushed(session, message)
 
 
 def find_message(session: Session, *, sender: str, message_id: str) -> InboxMessage | None:
@@ -27,11 +26,15 @@ def find_message(session: Session, *, sender: str, message_id: str) -> InboxMess
     return session.exec(statement).first()
 
 
-def messages_with_id(session: Session, message_id: str) -> list[InboxMessage]:
-    """Every sender's message of that id (ids are unique per sender only), newest first."""
-    statement = (select(InboxMessage).where(InboxMessage.message_id == message_id)
-                 .order_by(col(InboxMessage.received_at).desc(), col(InboxMessage.id).desc()))
-    return list(session.exec(statement))
+def messages_with_id(session: Session, message_id: str, *, sender: str | None, locked: bool = False,
+                     ) -> list[InboxMessage]:
+    """The messages of that id (ids are unique per sender only), from ``sender`` when given;
+    ``locked`` until the transaction ends (a replay and the worker never both change one)."""
+    statement = select(InboxMessage).where(InboxMessage.message_id == message_id)
+    if sender is not None:
+        statement = statement.where(InboxMessage.sender == sender)
+    statement = statement.order_by(col(InboxMessage.id))
+    return list(session.exec(statement.with_for_update() if locked else statement))
 
 
 def list_messages(session: Session, *, where: InboxFilter, limit: int, offset: int) -> tuple[list[InboxMessage], int]:
@@ -45,7 +48,7 @@ def list_messages(session: Session, *, where: InboxFilter, limit: int, offset: i
 
 
 def due_handovers(session: Session, *, now: datetime, limit: int) -> list[InboxMessage]:
-    statement = (select(InboxMessage).where(InboxMessage.handover_state == HANDOVER_PENDING)
+    statement = (select(InboxMessage).where(InboxMessage.handover_state == HandoverState.PENDING)
                  .where(col(InboxMessage.handover_next_at) <= now)
                  .order_by(col(InboxMessage.handover_next_at), col(InboxMessage.id)).limit(limit))
     return list(session.exec(statement))
@@ -53,3 +56,12 @@ def due_handovers(session: Session, *, now: datetime, limit: int) -> list[InboxM
 
 def get_message(session: Session, row_id: int) -> InboxMessage | None:
     return session.get(InboxMessage, row_id)
+
+
+def handovers_in_state(session: Session, *, state: HandoverState, limit: int,
+                       offset: int) -> tuple[list[InboxMessage], int]:
+    """A page of received messages whose handover is in ``state``, newest first, and the total."""
+    where = InboxMessage.handover_state == state
+    total = int(session.exec(select(func.count()).select_from(InboxMessage).where(where)).one())
+    statement = (select(InboxMessage).where(where).order_by(col(InboxMessage.id).desc()).offset(offset).limit(limit))
+    return list(session.exec(statement)), total

@@ -28,8 +28,8 @@ from services.kernel.signing import SignatureInvalid, sign, verify
 from services.kernel.validation import validate
 from services.kernel.web.problems import PROBLEM_JSON
 from services.kernel.web.submissions import FORMAT_MEDIA_TYPES, refusal
-from services.nsw import answers, repository, views
-from services.nsw.models import ACCEPTED, HANDOVER_NONE, HANDOVER_PENDING, REJECTED, InboxMessage
+from services.nsw import business_responses, repository, views
+from services.nsw.models import HandoverState, InboxMessage, InboxState
 from services.nsw.refusals import Refused, refusal_answer
 from services.nsw.station import Station
 
@@ -80,7 +80,7 @@ def receive(session: Session, *, station: Station, body: bytes, fmt: str) -> Ans
         # the bytes as sent, never re-serialised: the handover forwards them and the signature is over them
         created_at=envelope.created_at, envelope=body, envelope_media_type=FORMAT_MEDIA_TYPES[fmt],
         content_digest=digest,
-        state=REJECTED if isinstance(verdict, Refused) else ACCEPTED, answer_status=0, answer="",
+        state=InboxState.REJECTED if isinstance(verdict, Refused) else InboxState.ACCEPTED, answer_status=0, answer="",
     )
     if isinstance(verdict, Refused):
         row.answer_status, row.answer = refusal_answer(verdict, envelope=envelope, station=station)
@@ -124,7 +124,7 @@ def _again(existing: InboxMessage, *, envelope: Envelope, digest: str, station: 
     existing.last_delivered_at = clock.utcnow()
     log.info("inbox.duplicate message_id=%s sender=%s deliveries=%d", existing.message_id, existing.sender,
              existing.deliveries)
-    media = RECEIPT_JSON if existing.state == ACCEPTED else PROBLEM_JSON
+    media = RECEIPT_JSON if existing.state == InboxState.ACCEPTED else PROBLEM_JSON
     return Answer(existing.answer_status, existing.answer, media)
 
 
@@ -170,12 +170,15 @@ def _payload(envelope: Envelope, *, message_type: MessageType, station: Station)
 def _respond(session: Session, *, row: InboxMessage, envelope: Envelope, document: Document,
              station: Station) -> bool:
     """Queue the business response in this transaction; False when the document needs none."""
-    answer = answers.business_response(document, country=station.country, watchlist=station.watchlist.current(),
-                                       sender_accepts=lambda key: station.network.accepts(envelope.sender, key))
+    def sender_accepts(key: str) -> bool:
+        return station.network.accepts(envelope.sender, key)
+
+    answer = business_responses.business_response(document, country=station.country,
+                                                  watchlist=station.watchlist.current(), sender_accepts=sender_accepts)
     if answer is None:
         return False
     response, message_type = answer
-    if not answers.checked(response, message_type):
+    if not business_responses.checked(response, message_type):
         return False
     queued = outbox.enqueue(session, document=response, message_type=message_type, sender=station.country,
                             receiver=envelope.sender, subject=views.subject(row),
@@ -187,12 +190,12 @@ def _respond(session: Session, *, row: InboxMessage, envelope: Envelope, documen
 
 
 def _plan_handover(row: InboxMessage, *, station: Station) -> bool:
-    domain = answers.handover_domain(row.document_type)
+    domain = business_responses.handover_domain(row.document_type)
     if domain is None:
         return False
     if station.settings.agency_url(domain) is None:
-        row.handover_state, row.handover_last_error = HANDOVER_NONE, f"no {domain} service URL is configured"
+        row.handover_state, row.handover_last_error = HandoverState.NONE, f"no {domain} service URL is configured"
         log.warning("handover.unconfigured message_id=%s domain=%s", row.message_id, domain)
         return False
-    row.handover_state, row.handover_next_at = HANDOVER_PENDING, clock.utcnow()
+    row.handover_state, row.handover_next_at = HandoverState.PENDING, clock.utcnow()
     return True

@@ -1,25 +1,19 @@
 """How the inbox shows a stored message: a list item, and the full record."""
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from services.kernel import canonical
+from services.kernel.clock import iso
 from services.kernel.messages.exchange import Envelope
 from services.kernel.outbox import messages_for
 from services.kernel.registry import REGISTRY
 from services.kernel.safeparse import Limits
 from services.kernel.validation import validate
 from services.kernel.web.bodies import JSON
-from services.nsw.models import ACCEPTED, InboxMessage
-
-
-def _time(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+from services.nsw.models import InboxMessage, InboxState
 
 
 def subject(row: InboxMessage) -> str:
@@ -31,7 +25,7 @@ def item(row: InboxMessage) -> dict[str, Any]:
     return {
         "message_id": row.message_id, "conversation_id": row.conversation_id, "in_reply_to": row.in_reply_to,
         "sender": row.sender, "document_type": row.document_type, "payload_format": row.payload_format,
-        "received_at": _time(row.received_at), "state": row.state, "receipt_id": row.receipt_id,
+        "received_at": iso(row.received_at), "state": row.state, "receipt_id": row.receipt_id,
         "error_code": row.error_code, "deliveries": row.deliveries, "handover_state": row.handover_state,
         "response_message_id": row.response_message_id,
         "href": f"/inbox/{row.message_id}?sender={row.sender}",
@@ -40,21 +34,21 @@ def item(row: InboxMessage) -> dict[str, Any]:
 
 def record(session: Session, row: InboxMessage) -> dict[str, Any]:
     answer = json.loads(row.answer)
-    accepted = row.state == ACCEPTED
+    accepted = row.state == InboxState.ACCEPTED
     # the outbox rows themselves: the kernel's summaries look for answers, which an NSW never gets back
     responses = [{"message_id": m.message_id, "receiver": m.receiver, "document_type": m.document_type,
-                  "state": m.state, "attempts": m.attempts, "last_error": m.last_error, "sent_at": _time(m.sent_at)}
+                  "state": m.state, "attempts": m.attempts, "last_error": m.last_error, "sent_at": iso(m.sent_at)}
                  for m in messages_for(session, subject(row))]
     return item(row) | {
-        "receiver": row.receiver, "created_at": _time(row.created_at),
-        "last_delivered_at": _time(row.last_delivered_at), "answer_status": row.answer_status,
+        "receiver": row.receiver, "created_at": iso(row.created_at),
+        "last_delivered_at": iso(row.last_delivered_at), "answer_status": row.answer_status,
         "envelope": envelope_fields(row),
         "receipt": answer if accepted else None,
         "error_signal": None if accepted else answer.get("error_signal"),
         "findings": [] if accepted else answer.get("errors", []),
         "handover": {"state": row.handover_state, "attempts": row.handover_attempts,
-                     "last_error": row.handover_last_error, "next_attempt_at": _time(row.handover_next_at),
-                     "handed_over_at": _time(row.handed_over_at)},
+                     "last_error": row.handover_last_error, "next_attempt_at": iso(row.handover_next_at),
+                     "handed_over_at": iso(row.handed_over_at)},
         "response": responses[0] if responses else None,
     }
 

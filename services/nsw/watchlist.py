@@ -19,6 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.kernel.names import name_key
+
 log = logging.getLogger("swx.nsw.watchlist")
 
 DOCUMENT_MATCH, IDENTITY_MATCH = "WATCHLIST_DOCUMENT_MATCH", "WATCHLIST_IDENTITY_MATCH"
@@ -54,10 +56,6 @@ class Hit:
         return f"Watchlist entry {self.entry.id} matched on {on}: {self.entry.reason}"
 
 
-def _text(value: str | None) -> str:
-    return " ".join((value or "").split()).casefold()
-
-
 def _number(value: str) -> str:
     return "".join(value.split()).upper()
 
@@ -77,8 +75,8 @@ class Watchlist:
         if birth_date is None:
             return None
         for entry in self.entries:
-            if (entry.birth_date == birth_date and _text(entry.surname) == _text(surname)
-                    and _text(entry.given_names) == _text(given_names)):
+            if (entry.birth_date == birth_date and name_key(entry.surname) == name_key(surname)
+                    and name_key(entry.given_names) == name_key(given_names)):
                 return Hit(entry, IDENTITY_MATCH)
         return None
 

@@ -7,19 +7,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.kernel.messages.port import VesselCall, VesselCallV1_1
-from services.kernel.outbox import message_summaries
 from services.kernel.web.bodies import DocumentBody, document_response, wants_xml
 from services.kernel.web.contract import (
     BODY_ERRORS,
     Offset,
-    OutboundMessagePublic,
     ProblemFinding,
+    outbound_messages,
     problem_responses,
     request_body,
 )
+from services.kernel.web.deps import IntakeDep, OutboxWakeDep, SessionDep
 from services.kernel.web.identity import CallerDep
-from services.kernel.web.service import SessionDep, wake_dispatcher
-from services.kernel.web.submissions import accept_document
+from services.kernel.web.submissions import stored_response
 from services.port import repository, service
 from services.port.models import VesselCallRecord
 from services.port.schemas import Clearance, VesselCallItem, VesselCallPage, VesselCallPublic, VesselCallSubmitted
@@ -39,8 +38,7 @@ def _resource(session: SessionDep, record: VesselCallRecord) -> VesselCallPublic
         ship_name=record.ship_name,
         document_type=call.document_type,
         received_at=record.received_at.isoformat(),
-        messages=[OutboundMessagePublic.model_validate(m)
-                  for m in message_summaries(session, f"vessel-call:{record.id}")],
+        messages=outbound_messages(session, service.subject_of(record.id)),
         clearances=[Clearance(agency=c.agency, decision=c.decision, decided_at=c.decided_at.isoformat(),
                               officer=c.officer, remarks=c.remarks)
                     for c in repository.clearances_for(session, record.id)],
@@ -56,21 +54,16 @@ def _resource(session: SessionDep, record: VesselCallRecord) -> VesselCallPublic
                             409: "The call reference was used for other content",
                             422: "The document is invalid; the findings are in errors"})})
 def submit_vessel_call(
-    request: Request, caller: CallerDep, received: DocumentBody, session: SessionDep
+    caller: CallerDep, received: DocumentBody, session: SessionDep, intake: IntakeDep, wake_outbox: OutboxWakeDep
 ) -> JSONResponse:
     """Validate, store and forward a vessel call (1.0 or 1.1) to the port of call's country."""
-    settings = request.app.state.settings
-    body, fmt = received.data, received.format
-    call, report = accept_document(body, fmt=fmt, message_type=service.VESSEL_CALL,
-                                   max_bytes=settings.max_body_bytes, metrics=request.app.state.metrics)
+    call, report = intake.accept(received, service.VESSEL_CALL)
     assert isinstance(call, VesselCall | VesselCallV1_1)
     submitted = service.submit_vessel_call(session, caller=caller, call=call)
-    session.flush()
     resource = VesselCallSubmitted(**dict(_resource(session, submitted.record)),
                                    warnings=[ProblemFinding.model_validate(f.as_dict()) for f in report.findings])
-    wake_dispatcher(request)
-    return JSONResponse(resource.model_dump(mode="json"), status_code=201 if submitted.created else 200,
-                        headers={"Location": f"/vessel-calls/{submitted.record.id}"})
+    wake_outbox()
+    return stored_response(resource, created=submitted.created, location=f"/vessel-calls/{submitted.record.id}")
 
 
 @router.get("/vessel-calls/{call_id}", summary="A vessel call with its messages and clearances",
@@ -81,7 +74,7 @@ def submit_vessel_call(
 def get_vessel_call(call_id: str, request: Request, caller: CallerDep,
                     session: SessionDep) -> Response | VesselCallPublic:
     """The call's record; ``Accept: application/xml`` gives the vessel call document itself."""
-    record = service.visible_vessel_call(session, caller=caller, call_id=call_id)
+    record = repository.visible_vessel_call(session, caller, call_id)
     if wants_xml(request):
         call = service.vessel_call_document(record)
         return document_response(request, call, service.message_type_of(call))
@@ -99,9 +92,8 @@ def list_vessel_calls(
     offset: Offset = 0,
 ) -> VesselCallPage:
     """Newest first; filter by port of call or IMO number; page with limit and offset."""
-    records = repository.list_vessel_calls(session, country=None if caller.is_operator else caller.country,
-                                           port_of_call=port_of_call, imo_number=imo_number, limit=limit,
-                                           offset=offset)
+    records = repository.list_vessel_calls(session, caller, port_of_call=port_of_call, imo_number=imo_number,
+                                           limit=limit, offset=offset)
     items = [VesselCallItem(id=r.id, call_reference=r.call_reference, submitter=r.submitter,
                             port_of_call=r.port_of_call, imo_number=r.imo_number, ship_name=r.ship_name,
                             estimated_arrival=_iso(r.estimated_arrival),

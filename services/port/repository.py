@@ -1,18 +1,26 @@
 """All SQL of the port service. Repositories flush; the request's session commits."""
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
+from services.kernel.db import add_flushed
+from services.kernel.web.identity import Caller
+from services.kernel.web.visibility import owned_by, visible_one
 from services.port.models import ClearanceRecord, VesselCallRecord
 
 
 def add_vessel_call(session: Session, record: VesselCallRecord) -> VesselCallRecord:
-    session.add(record)
-    session.flush()
-    return record
+    return add_flushed(session, record)
 
 
-def get_vessel_call(session: Session, call_id: str) -> VesselCallRecord | None:
-    return session.get(VesselCallRecord, call_id)
+def vessel_calls_visible_to(caller: Caller) -> ColumnElement[bool]:
+    """A vessel call belongs to the agent's country and to the port of call's."""
+    return owned_by(caller, VesselCallRecord.submitter, VesselCallRecord.port_country)
+
+
+def visible_vessel_call(session: Session, caller: Caller, call_id: str) -> VesselCallRecord:
+    """The vessel call, if the caller may see it (404 or 403 otherwise)."""
+    return visible_one(session, VesselCallRecord, call_id, visible=vessel_calls_visible_to(caller), what="vessel call")
 
 
 def find_by_reference(session: Session, *, submitter: str, call_reference: str) -> VesselCallRecord | None:
@@ -21,13 +29,10 @@ def find_by_reference(session: Session, *, submitter: str, call_reference: str) 
     return session.exec(statement).first()
 
 
-def list_vessel_calls(session: Session, *, country: str | None, port_of_call: str | None, imo_number: str | None,
+def list_vessel_calls(session: Session, caller: Caller, *, port_of_call: str | None, imo_number: str | None,
                       limit: int, offset: int) -> list[VesselCallRecord]:
-    """Calls a country submitted or receives (all of them for the operator), newest first."""
-    statement = select(VesselCallRecord)
-    if country is not None:
-        statement = statement.where((col(VesselCallRecord.submitter) == country)
-                                    | (col(VesselCallRecord.port_country) == country))
+    """Calls the caller's country submitted or receives (all of them for the operator), newest first."""
+    statement = select(VesselCallRecord).where(vessel_calls_visible_to(caller))
     if port_of_call is not None:
         statement = statement.where(VesselCallRecord.port_of_call == port_of_call)
     if imo_number is not None:
@@ -37,9 +42,7 @@ def list_vessel_calls(session: Session, *, country: str | None, port_of_call: st
 
 
 def add_clearance(session: Session, clearance: ClearanceRecord) -> ClearanceRecord:
-    session.add(clearance)
-    session.flush()
-    return clearance
+    return add_flushed(session, clearance)
 
 
 def clearances_for(session: Session, call_id: str) -> list[ClearanceRecord]:

@@ -3,30 +3,24 @@
 import json
 import logging
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.kernel import canonical, outbox
 from services.kernel.messages.port import AnyVesselCall, Clearance, VesselCall, VesselCallV1_1
-from services.kernel.network import PARTICIPANTS
+from services.kernel.participants import PARTICIPANTS
 from services.kernel.registry import REGISTRY, MessageType
-from services.kernel.web.answers import answer_not_for_message
+from services.kernel.web.answer_intake import answer_not_for_message
 from services.kernel.web.identity import Caller
 from services.kernel.web.problems import Conflict, Forbidden, NotFound
+from services.kernel.web.submissions import Stored
 from services.port import repository
 from services.port.models import ClearanceRecord, VesselCallRecord
 
 log = logging.getLogger("swx.port")
 VESSEL_CALL = REGISTRY.get("port.vessel-call")
 """The type a submission must be: any served version of it is accepted, and travels as that version."""
-
-
-@dataclass(frozen=True)
-class Submitted:
-    record: VesselCallRecord
-    created: bool
 
 
 def message_type_of(call: AnyVesselCall) -> MessageType:
@@ -48,7 +42,7 @@ def acting_country(caller: Caller, call: AnyVesselCall) -> str:
     raise Forbidden(f"neither {call.LastPortOfCallID} nor {call.PortOfCallID} is in a country of this network")
 
 
-def submit_vessel_call(session: Session, *, caller: Caller, call: AnyVesselCall) -> Submitted:
+def submit_vessel_call(session: Session, *, caller: Caller, call: AnyVesselCall) -> Stored[VesselCallRecord]:
     """Store the call once per (agent's country, call reference) and queue it for the port's country."""
     port_country = call.PortOfCallID[:2]
     submitter = acting_country(caller, call)
@@ -77,7 +71,7 @@ def submit_vessel_call(session: Session, *, caller: Caller, call: AnyVesselCall)
                        receiver=port_country, subject=subject_of(record.id))
     log.info("vessel_call.accepted id=%s type=%s ship=%s port=%s submitter=%s", record.id, call.document_type,
              call.Ship.IMOID, call.PortOfCallID, submitter)
-    return Submitted(record, created=True)
+    return Stored(record, created=True)
 
 
 def subject_of(call_id: str) -> str:
@@ -85,7 +79,7 @@ def subject_of(call_id: str) -> str:
     return f"vessel-call:{call_id}"
 
 
-def _resubmitted(session: Session, existing: VesselCallRecord, *, digest: str) -> Submitted:
+def _resubmitted(session: Session, existing: VesselCallRecord, *, digest: str) -> Stored[VesselCallRecord]:
     """The same call again: its record, and its dead letters (if any) queued again (shown PENDING
     with their requeued_at in the answer)."""
     if existing.content_digest != digest:
@@ -94,16 +88,7 @@ def _resubmitted(session: Session, existing: VesselCallRecord, *, digest: str) -
     requeued = outbox.requeue_dead_letters(session, subject_of(existing.id), by="resubmission")
     if requeued:
         log.info("vessel_call.messages_requeued id=%s count=%d", existing.id, len(requeued))
-    return Submitted(existing, created=False)
-
-
-def visible_vessel_call(session: Session, *, caller: Caller, call_id: str) -> VesselCallRecord:
-    record = repository.get_vessel_call(session, call_id)
-    if record is None:
-        raise NotFound(f"no vessel call {call_id}")
-    if caller.country not in (record.submitter, record.port_country) and not caller.is_operator:
-        raise Forbidden(f"vessel call {call_id} belongs to {record.submitter} and {record.port_country}")
-    return record
+    return Stored(existing, created=False)
 
 
 def record_clearance(session: Session, *, clearance: Clearance, submitter: str,
@@ -117,7 +102,7 @@ def record_clearance(session: Session, *, clearance: Clearance, submitter: str,
     if record is None:
         raise NotFound(f"the clearance answers vessel call {clearance.VesselCallID} of {submitter}, "
                        "which is not known here")
-    if answered_subject is not None and answered_subject != f"vessel-call:{record.id}":
+    if answered_subject is not None and answered_subject != subject_of(record.id):
         raise answer_not_for_message(f"the clearance names vessel call {clearance.VesselCallID}, but the message "
                                      f"it answers was about {answered_subject}")
     return [repository.add_clearance(session, ClearanceRecord(

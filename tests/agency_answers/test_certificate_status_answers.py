@@ -19,8 +19,8 @@ from services.kernel import canonical
 from services.kernel.messages.customs import Response
 from services.kernel.messages.origin import CertificateOfOriginV1_1
 from services.kernel.validation import validate
-from services.nsw import answers
-from services.nsw.customs_answers import answer_certificate
+from services.nsw import business_responses
+from services.nsw.customs_decisions import answer_certificate
 from tests.agency_answers.conftest import FIXTURES, MakeAnswer, auth, load, poster
 
 VALID = FIXTURES / "customs.certificate-of-origin" / "valid"
@@ -34,7 +34,7 @@ def _certificate(path: Path, **changes: Any) -> CertificateOfOriginV1_1:
 
 
 def _valid(response: Response) -> None:
-    report = validate(canonical.xml_bytes(response, answers.CUSTOMS_RESPONSE), media_type="application/xml")
+    report = validate(canonical.xml_bytes(response, business_responses.CUSTOMS_RESPONSE), media_type="application/xml")
     assert report.valid, report.findings
 
 

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from services.customs.app import create_app
 from services.customs.config import CustomsSettings
 from services.kernel import canonical
-from services.kernel.answers import add_answer_once, answers_to
 from services.kernel.db import session_scope
+from services.kernel.received_answers import add_answer_once, answers_to
 from services.kernel.registry import REGISTRY
 from services.kernel.signing import sign
 from services.nsw.app import create_app as create_nsw_app

@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from services.cli.keys import keys_command
-from services.kernel.keys import jwk_thumbprint, load_public_keys
+from services.kernel.keys import jwk_thumbprint, load_public_jwks
 from services.kernel.network import PARTICIPANTS, load_network
 
 runner = CliRunner()
@@ -33,7 +33,7 @@ def test_keys_writes_key_pairs_and_a_network_and_shows_thumbprints(app: typer.Ty
     directory = tmp_path / "keys"
     result = runner.invoke(app, ["keys", str(directory)])
     assert result.exit_code == 0, result.output
-    assert sorted(load_public_keys(directory)) == sorted(PARTICIPANTS)
+    assert sorted(load_public_jwks(directory)) == sorted(PARTICIPANTS)
     network = load_network(directory / "network.json")
     assert sorted(network.participants) == sorted(PARTICIPANTS)
     assert stat.S_IMODE((directory / "network.json").stat().st_mode) == 0o600

@@ -41,6 +41,12 @@ def _id(path: Path) -> str:
     return f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
 
 
+def c14n(xml: bytes) -> bytes:
+    """XML canonicalisation (C14N 2.0) without insignificant white space: two XML texts of one
+    document compare equal however they are indented."""
+    return etree.canonicalize(xml.decode("utf-8"), strip_text=True).encode("utf-8")
+
+
 def _show(report: Report) -> str:
     return "\n".join(f"{f.severity} {f.code} {f.location}{f' on {f.subject}' if f.subject else ''}: {f.message}"
                      for f in report.findings)
@@ -111,14 +117,14 @@ def test_valid_fixture_is_valid_everywhere_and_round_trips(path: Path) -> None:
     assert from_json == document
     assert canonical.json_data(from_xml) == canonical.json_data(document)
     if path.suffix == ".xml":
-        assert canonical.c14n(canonical.xml_bytes(from_json, message_type)) == canonical.c14n(path.read_bytes())
+        assert c14n(canonical.xml_bytes(from_json, message_type)) == c14n(path.read_bytes())
     if path.suffix == ".json":
         assert canonical.json_data(from_xml) == canonical.json_data(
             message_type.model.model_validate_json(path.read_bytes(), strict=True)
         )
         pair = path.with_suffix(".xml")
         assert pair.is_file(), f"{path.name} has no XML pair"
-        assert canonical.c14n(pair.read_bytes()) == canonical.c14n(xml), "XML pair is not the JSON's canonical form"
+        assert c14n(pair.read_bytes()) == c14n(xml), "XML pair is not the JSON's canonical form"
 
 
 @pytest.mark.parametrize(("path", "spec"), _invalid_cases(), ids=lambda v: _id(v) if isinstance(v, Path) else "")

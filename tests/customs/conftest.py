@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from stdnum.iso7064 import mod_37_36
 
 from services.customs.app import create_app
 from services.customs.config import CustomsSettings
+from services.customs.mrn import PATTERN as MRN_LAYOUT
 from services.kernel.network import load_network
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -18,6 +20,11 @@ CERTIFICATES = FIXTURES / "customs.certificate-of-origin"
 TH_EXPORT = DECLARATIONS / "valid" / "th-export-natural-rubber-laem-chabang-to-saigon.json"
 JP_IMPORT = DECLARATIONS / "valid" / "jp-import-thai-jasmine-rice-yokohama-aeo-importer.json"
 FORM_D = CERTIFICATES / "valid" / "atiga-form-d-th-to-vn-natural-rubber.json"
+
+
+def is_valid_mrn(mrn: str) -> bool:
+    """An MRN as customs gives them: its layout, and its ISO 7064 MOD 37,36 check character right."""
+    return bool(MRN_LAYOUT.fullmatch(mrn)) and bool(mod_37_36.is_valid(mrn))
 
 
 def load(path: Path) -> dict[str, Any]:

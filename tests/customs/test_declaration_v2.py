@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from services.customs.mrn import is_valid_mrn
 from services.customs.service import record_response
 from services.kernel import canonical, wco_xml
 from services.kernel.db import session_scope
@@ -28,7 +27,7 @@ from services.kernel.registry import REGISTRY
 from services.kernel.signing import sign
 from services.kernel.validation import validate
 from tests.conftest import SHARED
-from tests.customs.conftest import FORM_D, TH_EXPORT, auth, load
+from tests.customs.conftest import FORM_D, TH_EXPORT, auth, is_valid_mrn, load
 
 DECLARATION_V2 = REGISTRY.get("customs.declaration", "2.0")
 WCO_DEC = "application/vnd.wco.dec+xml"

@@ -10,10 +10,9 @@ from fastapi.testclient import TestClient
 
 from services.customs import repository
 from services.customs.declaration_facts import facts_of
-from services.customs.mrn import is_valid_mrn
 from services.kernel.registry import REGISTRY
 from services.kernel.validation import validate
-from tests.customs.conftest import DECLARATIONS, FORM_D, JP_IMPORT, TH_EXPORT, auth, load
+from tests.customs.conftest import DECLARATIONS, FORM_D, JP_IMPORT, TH_EXPORT, auth, is_valid_mrn, load
 
 VALID = sorted((DECLARATIONS / "valid").glob("*.json"))
 

@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from services.customs.config import CustomsSettings
-from services.customs.mrn import ALPHABET, is_valid_mrn, new_mrn
+from services.customs.mrn import ALPHABET, new_mrn
 from services.customs.risk import RiskPolicy, assess, random_draw
 from services.kernel.messages.customs import Declaration
-from tests.customs.conftest import TH_EXPORT
+from tests.customs.conftest import TH_EXPORT, is_valid_mrn
 
 NO_RANDOM = RiskPolicy(random_rate=0.0)
 

@@ -9,11 +9,14 @@ reads at run time (tests/deploy/test_wheel.py checks the wheel itself).
 
 import fnmatch
 import importlib
+import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -29,16 +32,29 @@ from services.cli.compose import (
     COMPOSE_DATABASE_URL,
     COMPOSE_NETWORK_FILE,
     COMPOSE_SECRETS_DIR,
+    HUB_WORKER_COMMAND,
     compose_topology,
+    export_network,
+    server_command,
 )
+from services.cli.compose import main as compose_main
 from services.cli.launcher import CONTAINER_PORT, Component, endpoints, topology
+from services.cli.migrate import target as migration_target
 from services.customs.config import CustomsSettings
 from services.hub.config import HubSettings
 from services.immigration.config import ImmigrationSettings
 from services.kernel.keys import PGPASS_FILE, POSTGRES_PASSWORD_FILE, database_passwords
-from services.kernel.participants import COMPONENT_SECRETS, database_role
+from services.kernel.network import load_network
+from services.kernel.participants import COMPONENT_SECRETS, OPERATOR, PARTICIPANTS, database_role
 from services.nsw.config import NSWSettings
 from services.port.config import PortSettings
+from tests.deploy.compose_stack import (
+    OFFLINE_FIRST_COMMAND,
+    README,
+    REGISTRY_FIRST_COMMAND,
+    console_blocks,
+    docs_commands,
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = PROJECT / "docker-compose.yml"
@@ -95,10 +111,29 @@ def test_the_compose_services_are_the_topology_plus_database_init_and_workers(co
 def test_each_component_runs_the_launcher_app_with_the_launcher_environment(
         compose: dict[str, Any], component: Component) -> None:
     service = services(compose)[component.name]
-    assert service["command"] == ["python", "-m", "services.kernel.web.server", component.app, "--factory",
-                                  "--host", "0.0.0.0", "--port", str(CONTAINER_PORT)]
+    assert service["command"] == server_command(component)
+    # its own database migrated first; then the server, in the shell's place (the signals go to it)
+    migrate, server = service["command"][2].split(" && ")
+    assert migrate == f"swx migrate --component {component.name}"
+    assert server == (f"exec python -m services.kernel.web.server {component.app} --factory --host 0.0.0.0 "
+                      f"--port {CONTAINER_PORT}")
     assert environment(service) == component.env
     assert component.url == f"http://{component.name}:{CONTAINER_PORT}"
+
+
+@pytest.mark.parametrize("name", sorted({c.name for c in COMPONENTS} | {"hub-worker"}))
+def test_each_container_migrates_the_database_its_server_opens(
+        compose: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``swx migrate --component NAME`` reads the container's environment as the server does."""
+    for key in list(os.environ):
+        if key.startswith("SWX_") or key == "DATABASE_URL":
+            monkeypatch.delenv(key)
+    env = environment(services(compose)[name])
+    migrate = services(compose)[name]["command"][2].split(" && ")[0]
+    component = migrate.removeprefix("swx migrate --component ")
+    assert component == name.removesuffix("-worker")
+    url = next(value for key, value in env.items() if key.endswith("_DATABASE_URL"))
+    assert migration_target(component, environ=env).url == url
 
 
 @pytest.mark.parametrize("component", COMPONENTS, ids=lambda c: c.name)
@@ -130,7 +165,8 @@ def test_every_dependency_waits_until_healthy_or_done(compose: dict[str, Any]) -
 def test_hub_workers_scale_with_the_hubs_configuration(compose: dict[str, Any]) -> None:
     every = services(compose)
     worker = every["hub-worker"]
-    assert worker["command"] == ["swx", "hub-worker"]
+    assert worker["command"] == HUB_WORKER_COMMAND
+    assert HUB_WORKER_COMMAND[2].endswith("&& exec swx hub-worker")
     assert "container_name" not in worker
     assert "ports" not in worker
     assert environment(worker) == environment(every["hub"])
@@ -148,7 +184,8 @@ def test_no_service_has_a_fixed_container_name(compose: dict[str, Any]) -> None:
 def test_postgres_keeps_its_data_and_takes_its_administrator_password_from_its_own_secrets(
         compose: dict[str, Any]) -> None:
     postgres = services(compose)["postgres"]
-    assert postgres["image"].split(":")[0] == "postgres"
+    # the official image unless SWX_POSTGRES_IMAGE names another (deploy/compose.offline.yml sets one)
+    assert postgres["image"] == "${SWX_POSTGRES_IMAGE:-postgres:17}"
     assert "pg_isready" in postgres["healthcheck"]["test"]
     volume = next(v.split(":")[0] for v in postgres["volumes"] if v.endswith(":/var/lib/postgresql/data"))
     assert volume in compose["volumes"]
@@ -399,11 +436,24 @@ def dockerfile_stages() -> list[list[tuple[str, str]]]:
     return stages
 
 
-def test_the_image_is_slim_python_311_run_by_a_user_and_health_checked() -> None:
-    instructions = dockerfile_instructions()
-    bases = [argument.split()[0] for op, argument in instructions if op == "FROM"]
-    assert bases
-    assert all(re.fullmatch(r"python:3\.11(\.\d+)?-slim(-\w+)?", base) for base in bases), bases
+def global_arguments() -> dict[str, str]:
+    """The Dockerfile's ``ARG``s before its first ``FROM``, with their defaults."""
+    found = {}
+    for op, argument in dockerfile_instructions():
+        if op == "FROM":
+            break
+        if op == "ARG":
+            name, _, default = argument.partition("=")
+            found[name] = default
+    return found
+
+
+def test_the_image_is_slim_python_311_by_default_run_by_a_user_and_health_checked() -> None:
+    """Both stages on one base, a build argument: python:3.11-slim unless told otherwise
+    (deploy/compose.offline.yml gives Debian's Python 3.11)."""
+    bases = [argument.split()[0] for op, argument in dockerfile_instructions() if op == "FROM"]
+    assert bases == ["${BASE_IMAGE}"] * len(dockerfile_stages())
+    assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-\w+)?", global_arguments()["BASE_IMAGE"])
     final = dockerfile_stages()[-1]
     users = [argument for op, argument in final if op == "USER"]
     assert users
@@ -417,25 +467,31 @@ def test_the_image_is_slim_python_311_run_by_a_user_and_health_checked() -> None
 
 def test_the_image_installs_the_built_wheel_and_not_the_source_tree() -> None:
     """The first stage builds swx's wheel from exactly what the wheel ships (pyproject.toml's
-    packages and the data folders it maps into them, the README); the final stage installs
-    the built wheels offline and takes nothing from the project folder: the code finds its
-    schemas, samples, migrations and templates inside the installed package."""
+    packages and the data folders it maps into them, the README) and installs the built
+    wheels, offline and not editable, into a virtual environment it then rids of pip and
+    setuptools; the final stage takes that environment and nothing from the project folder:
+    the code finds its schemas, samples, migrations and templates inside the installed package."""
     pyproject = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
     shipped = {"pyproject.toml", pyproject["project"]["readme"], "services",
                *pyproject["tool"]["setuptools"]["package-dir"].values()}
     stages = dockerfile_stages()
-    assert len(stages) >= 2
-    build, final = stages[0], stages[-1]
+    assert len(stages) == 2
+    build, final = stages
     copied = {Path(source).as_posix().removeprefix("./") for op, argument in build if op == "COPY"
               for source in argument.split()[:-1]}
     assert shipped <= copied, shipped - copied
-    assert any(op == "RUN" and "pip wheel --no-deps" in argument for op, argument in build)
-    assert not [(op, argument) for op, argument in final if op in ("COPY", "ADD")], "the source stays out"
-    installs = [argument for op, argument in final if op == "RUN" and "pip install" in argument]
+    runs = [argument for op, argument in build if op == "RUN"]
+    assert any("pip wheel --no-deps" in argument for argument in runs)
+    installs = [argument for argument in runs if "pip install" in argument]
     assert len(installs) == 1
-    assert "from=build" in installs[0]
-    assert "--no-index" in installs[0]
+    assert "--no-index --find-links /wheels swx" in installs[0]
     assert not {"-e", "--editable"} & set(installs[0].split())
+    assert "pip uninstall --yes pip setuptools" in installs[0]
+    environments = [argument for argument in runs if "python -m venv" in argument]
+    assert environments == ["python -m venv /opt/swx"]
+    # the final stage: the installed environment, and no other file from the build or the project
+    assert [argument for op, argument in final if op in ("COPY", "ADD")] == ["--from=build /opt/swx /opt/swx"]
+    assert any(op == "ENV" and "PATH=/opt/swx/bin:$PATH" in argument for op, argument in final)
     ignored = [line.strip() for line in (PROJECT / ".dockerignore").read_text(encoding="utf-8").splitlines()
                if line.strip() and not line.startswith("#")]
     for path in shipped:
@@ -445,3 +501,128 @@ def test_the_image_installs_the_built_wheel_and_not_the_source_tree() -> None:
         assert not [(p, pattern) for p in prefixes for pattern in ignored if fnmatch.fnmatch(p, pattern)], path
     for secret in ("var", "keys", ".venv", ".git"):
         assert secret in ignored
+    # of deploy/, only the wheelhouse (what deploy/offline-images.sh builds) goes to the build
+    assert ignored.index("!deploy/wheelhouse") > ignored.index("deploy")
+
+
+OFFLINE_FILE = PROJECT / "deploy" / "compose.offline.yml"
+OFFLINE_SCRIPT = PROJECT / "deploy" / "offline-images.sh"
+
+
+def offline_script_setting(name: str) -> str:
+    found = re.search(rf"^{name}=(\S+)$", OFFLINE_SCRIPT.read_text(encoding="utf-8"), re.MULTILINE)
+    assert found is not None, name
+    return found[1]
+
+
+def test_the_compose_file_names_no_project_and_no_version(compose: dict[str, Any]) -> None:
+    """docker-compose 1.29 refuses a top-level ``name``; the project is the folder's, or -p's."""
+    assert not {"name", "version"} & set(compose)
+
+
+def test_the_offline_file_builds_on_debian_python_from_the_wheelhouse_alone_without_a_network(
+        compose: dict[str, Any]) -> None:
+    offline: dict[str, Any] = yaml.safe_load(OFFLINE_FILE.read_text(encoding="utf-8"))
+    built = {name for name, service in services(compose).items() if "build" in service}
+    assert set(offline["services"]) == built | {"postgres"}
+    build_arguments = global_arguments() | {argument.partition("=")[0]: argument.partition("=")[2]
+                                            for op, argument in dockerfile_stages()[0] if op == "ARG"}
+    for name in built:
+        build = offline["services"][name]["build"]
+        assert build["context"] == "."
+        assert build["network"] == "none", "nothing is fetched during the build: the wheels are in the wheelhouse"
+        assert build["args"] == {"BASE_IMAGE": offline_script_setting("PYTHON_IMAGE"), "PIP_NO_INDEX": "1"}
+        assert set(build["args"]) <= set(build_arguments)
+    assert build_arguments["PIP_NO_INDEX"] == "0", "with a registry, pip may use its index"
+    postgres = offline["services"]["postgres"]
+    assert postgres["image"] == offline_script_setting("POSTGRES_IMAGE")
+    assert postgres["stop_signal"] == "SIGINT"
+
+
+def test_the_offline_file_is_valid_against_the_compose_specification(external: Path) -> None:
+    schema = json.loads((external / "compose-spec" / "compose-spec.json").read_text(encoding="utf-8"))
+    offline = yaml.safe_load(OFFLINE_FILE.read_text(encoding="utf-8"))
+    errors = sorted(Draft7Validator(schema).iter_errors(offline), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors)
+
+
+@pytest.mark.parametrize("files", [["docker-compose.yml"], ["docker-compose.yml", "deploy/compose.offline.yml"]],
+                         ids=["registry", "offline"])
+def test_docker_compose_1_29_reads_the_files(files: list[str]) -> None:
+    """Debian's docker-compose (1.29) checks the files as it will run them (no engine needed)."""
+    if shutil.which("docker-compose") is None:
+        pytest.skip("docker-compose is not installed (Debian: apt-get install docker-compose)")
+    options = [word for file in files for word in ("-f", file)]
+    done = subprocess.run(["docker-compose", *options, "config", "-q"], cwd=PROJECT, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "COMPOSE_PROJECT_NAME": "swxcheck"}, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_readme_and_the_operations_page_give_the_same_compose_commands() -> None:
+    """Both paths, as tests/deploy/test_compose_e2e.py runs them from docs/operations.md."""
+    readme = console_blocks(README)
+    for first in (REGISTRY_FIRST_COMMAND, OFFLINE_FIRST_COMMAND):
+        assert docs_commands(first) in readme, first
+    offline = docs_commands(OFFLINE_FIRST_COMMAND)
+    assert all(f"-f docker-compose.yml -f {OFFLINE_FILE.relative_to(PROJECT)} " in command for command in offline[1:])
+    makefile = (PROJECT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^offline-images:\n\tdeploy/offline-images\.sh$", makefile, re.MULTILINE)
+
+
+def test_export_network_hands_this_machine_the_published_endpoints_and_the_callers_tokens_only(
+        init_run: InitRun, tmp_path: Path) -> None:
+    """What the docs' copy command extracts: enough for ``swx demo --url`` and ``swx submit``
+    from this machine, and no private key, password or the hub's own token."""
+    archive = io.BytesIO()
+    written = export_network(init_run.volumes["network-secrets"], archive)
+    archive.seek(0)
+    with tarfile.open(fileobj=archive) as tar:
+        members = tar.getmembers()
+        for member in members:
+            assert member.isfile(), member.name
+            content = tar.extractfile(member)
+            assert content is not None
+            (tmp_path / member.name).write_bytes(content.read())
+            (tmp_path / member.name).chmod(member.mode)
+    names = [member.name for member in members]
+    assert names == written
+    assert sorted(names) == sorted(["network.json", *(f"{who}.token" for who in (*PARTICIPANTS, OPERATOR))])
+    copied = load_network(tmp_path / "network.json")
+    local = {c.name: c.url for c in topology(data_dir=tmp_path)}
+    assert {country: p.endpoint for country, p in copied.participants.items()} == {
+        country: local[f"nsw-{country.lower()}"] for country in PARTICIPANTS}
+    whole = load_network(init_run.volumes["network-secrets"] / "network.json")
+    assert copied.operator_token == whole.operator_token
+    assert {c: copied.token_of(c) for c in PARTICIPANTS} == {c: whole.token_of(c) for c in PARTICIPANTS}
+    for token in tmp_path.glob("*.token"):
+        assert token.stat().st_mode & 0o077 == 0, token
+
+
+def test_the_compose_steps_refuse_other_commands_and_a_terminal(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert compose_main(["drop-databases"]) == 2
+    assert "usage: python -m services.cli.compose create-databases | export-network" in capsys.readouterr().err
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert compose_main(["export-network"]) == 2
+    assert "pipe it to tar" in capsys.readouterr().err
+
+
+def test_offline_images_says_what_it_makes_and_refuses_what_it_does_not_know(tmp_path: Path) -> None:
+    def script(*arguments: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(OFFLINE_SCRIPT), *arguments], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, **env}, check=False)
+
+    shown = script("--help")
+    assert shown.returncode == 0
+    assert offline_script_setting("PYTHON_IMAGE") in shown.stdout
+    assert "set -euo" not in shown.stdout
+    refused = script("--bogus")
+    assert (refused.returncode, refused.stderr) == (2, "offline-images: unknown argument '--bogus' (only --rebuild)\n")
+    if shutil.which("docker") is None:
+        return  # the Python check comes after the engine's
+    not_python = tmp_path / "python"
+    not_python.write_text("#!/bin/sh\nexit 1\n")
+    not_python.chmod(0o755)
+    wrong = script(PYTHON=str(not_python))
+    assert wrong.returncode == 1
+    assert wrong.stderr.startswith("offline-images: ")

@@ -9,7 +9,6 @@ database, because CONNECT on it was revoked from PUBLIC.
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -18,12 +17,11 @@ from sqlalchemy.exc import DBAPIError
 
 from services.cli.databases import create_databases
 from services.cli.launcher import Component, LaunchError
+from services.hub.app import SCHEMA as HUB_SCHEMA
 from services.kernel.migrate import upgrade
 from tests.conftest import POSTGRES_ADMIN_URL, _postgres_reachable
 
 pytestmark = pytest.mark.postgres
-
-HUB_MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "hub" / "migrations"
 
 
 @pytest.fixture
@@ -164,7 +162,7 @@ def test_a_database_an_earlier_version_made_as_the_administrator_is_handed_to_th
             connection.execute(text(f'CREATE DATABASE "{database_of(hub)}"'))
     finally:
         admin.dispose()
-    upgrade(migrations=HUB_MIGRATIONS, url=old.render_as_string(hide_password=False))
+    upgrade(HUB_SCHEMA, old.render_as_string(hide_password=False))
     before = create_engine(old)
     try:
         with before.begin() as connection:
@@ -208,8 +206,8 @@ def test_a_database_an_earlier_version_made_as_the_administrator_is_handed_to_th
             connection.execute(text("ALTER DOMAIN short_note SET NOT NULL"))
     finally:
         own.dispose()
-    # and at start-up the hub migrates its database as its own role
-    upgrade(migrations=HUB_MIGRATIONS, url=hub.env["SWX_X_DATABASE_URL"])
+    # and `swx migrate` migrates it as the hub's own role, before the hub starts
+    upgrade(HUB_SCHEMA, hub.env["SWX_X_DATABASE_URL"])
 
     intruder = create_engine(as_role(database_of(customs), database_of(hub)))
     try:

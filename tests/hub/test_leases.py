@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from services.hub.app import create_app
 from services.hub.config import HubSettings
-from services.hub.models import SENDING, HubMessage
+from services.hub.models import HubMessage, HubState
 from services.kernel.clock import utcnow
 from services.kernel.db import make_engine
 from services.kernel.messages.exchange import Envelope
@@ -29,7 +29,7 @@ def test_message_left_sending_is_delivered_after_its_lease(
     engine = make_engine(settings.database_for("hub"))
     with Session(engine) as session:  # what a worker killed mid-send leaves behind
         message = session.exec(select(HubMessage)).one()
-        message.state, message.attempts = SENDING, 1
+        message.state, message.attempts = HubState.SENDING, 1
         message.lease_owner, message.lease_until = "a-dead-worker", utcnow() - timedelta(seconds=1)
         session.add(message)
         session.commit()

@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, insert, select
 from sqlmodel import Session
 
 from services.hub.app import MIGRATIONS as HUB_MIGRATIONS
+from services.hub.app import SCHEMA as HUB_SCHEMA
 from services.hub.app import create_app as create_hub_app
 from services.hub.config import HubSettings
 from services.hub.models import HubMessage
@@ -278,7 +279,7 @@ def test_messages_queued_before_the_upgrade_are_delivered_as_delivery_built_them
                 payload_format="xml", payload=queued.payload, payload_digest=queued.payload_digest,
                 signature=queued.signature, envelope_digest="0" * 64, received_at=now, state="QUEUED", attempts=0,
                 next_attempt_at=now))
-        upgrade(migrations=HUB_MIGRATIONS, url=database_url)
+        upgrade(HUB_SCHEMA, database_url)
         with engine.connect() as connection:
             stored = connection.execute(select(HubMessage.__table__.c.envelope,  # type: ignore[attr-defined]
                                                HubMessage.__table__.c.envelope_media_type)).one()  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.immigration import repository, service
-from services.immigration.app import MIGRATIONS
+from services.immigration.app import SCHEMA
 from services.immigration.decisions import record_api_response
 from services.immigration.models import ManifestRecord
 from services.kernel.db import make_engine, session_scope
@@ -30,7 +30,7 @@ ANSWER = json.loads((ROOT / "immigration.api-response" / "valid" /
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(migrations=MIGRATIONS, url=database_url)
+    upgrade(SCHEMA, database_url)
     engine = make_engine(database_url)
     yield engine
     engine.dispose()

@@ -9,7 +9,7 @@ from sqlmodel import Session, SQLModel, select
 
 from services.kernel.db import make_engine
 from services.kernel.network import MissingSecret
-from services.kernel.outbox import PENDING, SENT, OutboxDispatcher, OutboxMessage
+from services.kernel.outbox import OutboxDispatcher, OutboxMessage, OutboxState
 
 
 def _row(sender: str) -> OutboxMessage:
@@ -45,7 +45,7 @@ def test_a_sender_without_a_credential_here_waits_and_the_rows_behind_it_go(tmp_
     with Session(engine) as session:
         rows = {row.sender: row for row in session.exec(select(OutboxMessage))}
     assert posted == ["Bearer th-token"]
-    assert rows["TH"].state == SENT
-    assert rows["JP"].state == PENDING  # waits for its secret under the policy, not silently dropped
+    assert rows["TH"].state == OutboxState.SENT
+    assert rows["JP"].state == OutboxState.PENDING  # waits for its secret under the policy, not silently dropped
     assert "no credential to send as JP" in (rows["JP"].last_error or "")
     engine.dispose()

@@ -398,7 +398,7 @@ def test_key_directory_holds_a_key_pair_per_participant_with_private_keys_owner_
 
 def test_keys_loaded_from_the_directory_sign_and_verify(tmp_path: Path) -> None:
     keys.create_key_directory(tmp_path)
-    public_keys = keys.load_public_keys(tmp_path)
+    public_keys = {kid: keys.public_key_from_jwk(jwk) for kid, jwk in keys.load_public_jwks(tmp_path).items()}
     receipt = load(FIXTURES / "exchange.receipt/valid/jp-acknowledges-vessel-call-siam-harmony-xml.json")
     signed = signing.sign(receipt, private_key=keys.load_private_key(tmp_path, "JP"), key_id="JP")
     signing.verify(signed, public_key_for=public_keys.get)
@@ -411,10 +411,8 @@ def test_existing_key_directory_is_kept_unless_forced(tmp_path: Path) -> None:
     first = keys.create_key_directory(tmp_path / "keys")
     with pytest.raises(keys.KeyDirectoryExists):
         keys.create_key_directory(tmp_path / "keys")
-    kept = keys.load_public_keys(tmp_path / "keys")
-    assert {c: k.thumbprint for c, k in first.items()} == {
-        c: keys.jwk_thumbprint(keys.public_jwk(k, key_id=c)) for c, k in kept.items()
-    }
+    kept = keys.load_public_jwks(tmp_path / "keys")
+    assert {c: k.thumbprint for c, k in first.items()} == {c: keys.jwk_thumbprint(jwk) for c, jwk in kept.items()}
     replaced = keys.create_key_directory(tmp_path / "keys", force=True)
     assert all(replaced[c].thumbprint != first[c].thumbprint for c in PARTICIPANTS)
     assert stat.S_IMODE(replaced["VN"].private_key_file.stat().st_mode) == 0o600
@@ -444,7 +442,7 @@ def test_broken_public_directory_is_refused(
     change(key_set)
     file.write_text(json.dumps(key_set))
     with pytest.raises(keys.KeyDirectoryError, match=message):
-        keys.load_public_keys(tmp_path)
+        keys.load_public_jwks(tmp_path)
 
 
 def test_missing_private_key_is_a_key_directory_error(tmp_path: Path) -> None:

@@ -15,11 +15,11 @@ from services.kernel.messages.port import VesselCall
 from services.kernel.messages.types import Document
 from services.kernel.rules.catalogue import RULE_CODES
 from services.kernel.validation import validate
-from services.nsw import answers, person_checks
+from services.nsw import business_responses, person_checks
 from services.nsw.config import WATCHLIST, NSWSettings
-from services.nsw.customs_answers import answer_certificate
-from services.nsw.immigration_answers import answer_manifest
-from services.nsw.port_answers import answer_vessel_call
+from services.nsw.customs_decisions import answer_certificate
+from services.nsw.immigration_decisions import answer_manifest
+from services.nsw.port_decisions import answer_vessel_call
 from services.nsw.watchlist import Watchlist, WatchlistSource, load_watchlist
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -45,7 +45,7 @@ def watchlist() -> Watchlist:
                          ids=lambda p: p.name)
 @pytest.mark.parametrize("country", ["JP", "MM", "VN"])
 def test_every_answer_to_every_valid_fixture_validates(path: Path, country: str, watchlist: Watchlist) -> None:
-    found = answers.business_response(_document(str(path.relative_to(FIXTURES))), country=country,
+    found = business_responses.business_response(_document(str(path.relative_to(FIXTURES))), country=country,
                                       watchlist=watchlist)
     assert found is not None
     document, message_type = found
@@ -193,7 +193,7 @@ def test_wholly_obtained_garments_and_low_value_content_are_rejected() -> None:
     assert [(e.ValidationCode, e.Pointer) for e in response.Error or ()] == [
         ("CO_ORIGIN_CRITERION", "/GoodsItem/0/OriginCriterionCode"),
         ("CO_RVC_THRESHOLD", "/GoodsItem/1/OriginCriterionCode")]
-    report = validate(canonical.xml_bytes(response, answers.CUSTOMS_RESPONSE), media_type="application/xml")
+    report = validate(canonical.xml_bytes(response, business_responses.CUSTOMS_RESPONSE), media_type="application/xml")
     assert report.valid, report.findings
 
 

@@ -19,7 +19,7 @@ from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.wco.response import CustomsResponse
 from services.kernel.signing import sign
 from services.kernel.validation import validate
-from services.nsw.wco_answers import wco_time
+from services.nsw.wco_customs_response import wco_time
 from tests.conftest import SHARED
 from tests.nsw.conftest import FIXTURES
 

@@ -20,7 +20,7 @@ from services.kernel.network import load_network
 from services.kernel.registry import REGISTRY
 from services.kernel.signing import verify
 from services.kernel.validation import validate
-from services.nsw.app import MIGRATIONS, create_app
+from services.nsw.app import MIGRATIONS, SCHEMA, create_app
 from services.nsw.config import NSWSettings
 from services.nsw.models import InboxMessage
 
@@ -166,7 +166,7 @@ def test_messages_stored_before_the_upgrade_are_json_and_handed_over_as_json(
                 received_at=message.created_at, state="ACCEPTED", answer_status=200, answer="{}", deliveries=1,
                 last_delivered_at=message.created_at, handover_state="PENDING", handover_attempts=0,
                 handover_next_at=message.created_at))
-        upgrade(migrations=MIGRATIONS, url=database_url)
+        upgrade(SCHEMA, database_url)
         with engine.connect() as connection:
             stored = connection.execute(select(InboxMessage.__table__.c.envelope,  # type: ignore[attr-defined]
                                                InboxMessage.__table__.c.envelope_media_type)).one()  # type: ignore[attr-defined]

@@ -10,9 +10,9 @@ import pytest
 from services.kernel import canonical
 from services.kernel.messages.port import Clearance, VesselCallV1_1
 from services.kernel.validation import validate
-from services.nsw import answers
+from services.nsw import business_responses
 from services.nsw.config import WATCHLIST
-from services.nsw.port_answers import answer_vessel_call, person_outcomes
+from services.nsw.port_decisions import answer_vessel_call, person_outcomes
 from services.nsw.watchlist import Watchlist, load_watchlist
 
 VALID = Path(__file__).resolve().parents[2] / "fixtures" / "port.vessel-call" / "valid"
@@ -37,7 +37,7 @@ def _received(data: dict[str, Any], watchlist: Watchlist) -> Clearance:
     report = validate(json.dumps(data).encode())
     assert report.valid, [f.as_dict() for f in report.errors]
     assert report.document is not None
-    found = answers.business_response(report.document, country="TH", watchlist=watchlist)
+    found = business_responses.business_response(report.document, country="TH", watchlist=watchlist)
     assert found is not None
     clearance, message_type = found
     assert isinstance(clearance, Clearance)

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.kernel.migrate import upgrade
 from services.kernel.network import load_network
 
 pytestmark = pytest.mark.slow
@@ -70,8 +71,9 @@ def service(
     app_module = importlib.import_module(f"services.{name}.app")
     config = importlib.import_module(f"services.{name}.config")
     settings_class = next(v for k, v in vars(config).items() if k.endswith("Settings") and k != "ServiceSettings")
-    settings_obj = settings_class(database_url=f"sqlite:///{folder / 'fuzz.db'}", network_file=folder / "network.json",
-                                  data_dir=folder)
+    url = f"sqlite:///{folder / 'fuzz.db'}"
+    upgrade(app_module.SCHEMA, url)  # as `swx migrate` would: the module-wide app outlives the per-test fixture
+    settings_obj = settings_class(database_url=url, network_file=folder / "network.json", data_dir=folder)
     with TestClient(app_module.create_app(settings_obj), raise_server_exceptions=False) as client:
         yield name, client, network.operator_token
     assert load_network(folder / "network.json")

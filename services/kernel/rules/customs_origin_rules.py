@@ -13,6 +13,7 @@ from services.kernel.messages.customs import ACDD as ACDDDocument
 from services.kernel.messages.customs import CertificateOfOrigin as CertificateV1_0
 from services.kernel.messages.customs import COGoodsItemType, Declaration
 from services.kernel.messages.origin import CertificateOfOriginV1_1, COGoodsItemV1_1Type
+from services.kernel.names import name_key
 from services.kernel.rules import Rule, RuleContext
 from services.kernel.rules.common import (
     CodeField,
@@ -195,10 +196,6 @@ def certificate_items_declared(certificate: CertificateOfOrigin, context: RuleCo
             )
 
 
-def _same_name(first: str, second: str) -> bool:
-    return " ".join(first.split()).casefold() == " ".join(second.split()).casefold()
-
-
 def certificate_matches_declaration(
     certificate: CertificateOfOrigin, context: RuleContext
 ) -> Iterator[Finding]:
@@ -212,7 +209,7 @@ def certificate_matches_declaration(
             f"the certificate names declaration {mrn}, the declaration given is {declaration.ID}",
             "DeclarationID",
         )
-    if not _same_name(declaration.Exporter.Name, certificate.Exporter.Name):
+    if name_key(declaration.Exporter.Name) != name_key(certificate.Exporter.Name):
         yield rule_error(
             "CO_DECLARATION_MISMATCH",
             f"exporter {certificate.Exporter.Name!r} differs from the exporter of declaration {mrn}, "

@@ -6,9 +6,9 @@ The signature is not a rule: the hub and the receivers verify it against the dir
 import hashlib
 from collections.abc import Iterator
 
-from services.kernel import refdata
 from services.kernel.findings import Finding, rule_error
 from services.kernel.messages.exchange import Envelope
+from services.kernel.participants import PARTICIPANTS
 from services.kernel.rules import Rule, RuleContext
 from services.kernel.rules.common import unknown_countries
 
@@ -35,10 +35,10 @@ def payload_digest_matches(envelope: Envelope, context: RuleContext) -> Iterator
 
 def participants_known(envelope: Envelope, context: RuleContext) -> Iterator[Finding]:
     for role, code in (("sender", envelope.sender), ("receiver", envelope.receiver)):
-        if code not in refdata.PARTICIPANTS:
+        if code not in PARTICIPANTS:
             yield rule_error(
                 "PARTICIPANT_UNKNOWN",
-                f"{role} {code} is not a participant of the network ({' '.join(refdata.PARTICIPANTS)})",
+                f"{role} {code} is not a participant of the network ({' '.join(PARTICIPANTS)})",
                 role,
             )
 

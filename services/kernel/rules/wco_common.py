@@ -18,18 +18,18 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from services.kernel import refdata
 from services.kernel.findings import Finding, rule_error
 from services.kernel.messages.wco.datatypes import AmountType, DateTimeStringType, MeasureType
 from services.kernel.messages.wco.declaration import DeclarationType, GoodsDeclaration
 from services.kernel.messages.wco.goods import GovernmentAgencyGoodsItemType
+from services.kernel.participants import PARTICIPANTS
 from services.kernel.rules.common import PointerPath
 from services.kernel.type_codes import UnknownTypeCode, direction_of
 
 Found = TypeVar("Found", bound=BaseModel)
 
 LOCAL_CURRENCIES: dict[str, str] = {"JP": "JPY", "KH": "KHR", "LA": "LAK", "MM": "MMK", "TH": "THB", "VN": "VND"}
-"""ISO 4217 currency of each network country (``refdata.PARTICIPANTS``): the currency its
+"""ISO 4217 currency of each network country (``participants.PARTICIPANTS``): the currency its
 customs assesses duties in and converts every other amount into."""
 
 MINOR_UNITS: dict[str, int] = {
@@ -252,4 +252,4 @@ def duty_fault(*, base: AmountType | None, quantity: MeasureType | None, rate: D
 
 
 def is_network_country(country: str | None) -> bool:
-    return country in refdata.PARTICIPANTS
+    return country in PARTICIPANTS

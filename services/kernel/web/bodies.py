@@ -12,7 +12,9 @@ from services.kernel import canonical
 from services.kernel.messages.types import Document
 from services.kernel.registry import MessageType
 from services.kernel.validation import media_format
+from services.kernel.web.deps import SettingsDep
 from services.kernel.web.problems import MalformedRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from services.kernel.web.service import ServiceSettings
 
 XML, JSON = "application/xml", "application/json"
 
@@ -57,14 +59,13 @@ class ReceivedBody:
     format: str
 
 
-def body_dependency(*accepted: str) -> Callable[[Request], Awaitable[ReceivedBody]]:
+def body_dependency(*accepted: str) -> Callable[[Request, ServiceSettings], Awaitable[ReceivedBody]]:
     """Read the body on the event loop, so that the endpoint itself can be a plain ``def``:
     FastAPI runs those in worker threads, where database calls may block without stalling
     every other request (a blocked event loop cannot even finish the request holding a lock)."""
 
-    async def receive(request: Request) -> ReceivedBody:
-        data, found = await read_body(request, max_bytes=request.app.state.settings.max_body_bytes,
-                                      accepted=accepted)
+    async def receive(request: Request, settings: SettingsDep) -> ReceivedBody:
+        data, found = await read_body(request, max_bytes=settings.max_body_bytes, accepted=accepted)
         return ReceivedBody(data, found)
 
     return receive
@@ -73,6 +74,8 @@ def body_dependency(*accepted: str) -> Callable[[Request], Awaitable[ReceivedBod
 DocumentBody = Annotated[ReceivedBody, Depends(body_dependency("xml", "json"))]
 """An XML or JSON document body, size-checked while it streams in. Endpoints name it after
 the caller (401 before 415) and before the session (a slow upload never holds the database)."""
+EnvelopeBody = Annotated[ReceivedBody, Depends(body_dependency("json", "xml"))]
+"""A signed ``exchange.envelope`` as JSON or XML, as its sender signed it."""
 
 
 def _media(formats: tuple[str, ...]) -> list[str]:

@@ -16,7 +16,9 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from sqlmodel import Session
 
+from services.kernel.outbox import message_summaries
 from services.kernel.registry import REGISTRY
 from services.kernel.web.examples import document_body
 from services.kernel.web.problems import PROBLEM_JSON
@@ -83,6 +85,11 @@ class OutboundMessagePublic(BaseModel):
                                   "operator replays it; submitting the record again queues a FAILED one again")
     requeued_at: str | None = Field(default=None, description="when it was queued again after it had failed")
     answer: AnswerPublic | None
+
+
+def outbound_messages(session: Session, subject: str) -> list[OutboundMessagePublic]:
+    """The messages the record ``subject`` names sent through the hub, as its GET shows them."""
+    return [OutboundMessagePublic.model_validate(m) for m in message_summaries(session, subject)]
 
 
 _DESCRIPTIONS = {

@@ -1,4 +1,9 @@
-"""Bearer-token identity: every caller acts for one country (or is the operator)."""
+"""Bearer-token identity: every caller acts for one country (or is the operator).
+
+``CallerDep`` is whoever the token names (401 without a known one); ``OperatorDep`` the
+network operator only (403 for anyone else), for the routes that change or show what
+belongs to nobody's country alone: replays, suspensions, the outbox, the handovers.
+"""
 
 from dataclasses import dataclass
 from typing import Annotated
@@ -6,7 +11,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.kernel.network import OPERATOR, Network
+from services.kernel.network import OPERATOR
+from services.kernel.web.deps import NetworkDep
 from services.kernel.web.problems import Forbidden, Unauthenticated
 
 
@@ -18,26 +24,15 @@ class Caller:
     def is_operator(self) -> bool:
         return self.country == OPERATOR
 
-    def require_operator(self, what: str) -> None:
-        """Refuse (403) unless the caller is the network operator; ``what`` completes "only the operator ..."."""
-        if not self.is_operator:
-            raise Forbidden(f"only the operator {what}; your credential is for {self.country}")
-
-    def require(self, country: str, *, what: str) -> None:
-        """Refuse (403) unless the caller acts for ``country``."""
-        if self.country != country and not self.is_operator:
-            raise Forbidden(f"{what} belongs to {country}; your credential is for {self.country}")
-
 
 bearer = HTTPBearer(auto_error=False, description="Your country's token (or the operator's)")
 """Names the credential in the OpenAPI document (a security scheme on every route that takes it)."""
 
 
-def current_caller(request: Request,
+def current_caller(network: NetworkDep,
                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
     if credentials is None or not credentials.credentials.strip():
         raise Unauthenticated("send 'Authorization: Bearer <token>' with your country's token")
-    network: Network = request.app.state.network
     country = network.country_of(credentials.credentials.strip())
     if country is None:
         raise Unauthenticated("the token is not known to this network")
@@ -45,3 +40,15 @@ def current_caller(request: Request,
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def current_operator(request: Request, caller: CallerDep) -> Caller:
+    if not caller.is_operator:
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        raise Forbidden(f"only the network operator may {request.method} {route}; "
+                        f"your credential is for {caller.country}")
+    return caller
+
+
+OperatorDep = Annotated[Caller, Depends(current_operator)]
+"""The network operator, or 403 before the route does anything."""

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from services.kernel.db import database_is_up
-from services.kernel.outbox import FAILED, REFUSED, SENT, OutboxMessage, state_counts
+from services.kernel.outbox import DEAD_LETTERS, OutboxMessage, OutboxState, state_counts
 
 
 class Metrics:
@@ -47,6 +47,9 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 def install(app: FastAPI, metrics: Metrics, *, outbox: bool = True) -> None:
+    # imported here: the module that builds every app imports this one before the dependencies exist
+    from services.kernel.web.deps import EngineDep
+
     if outbox:
         metrics.dead_letters.labels(metrics.service)  # shown as 0 before the first dead letter, not absent
 
@@ -64,20 +67,21 @@ def install(app: FastAPI, metrics: Metrics, *, outbox: bool = True) -> None:
     @router.get("/healthz", summary="Liveness and database check",
                 responses={503: {"description": "The database does not answer; retry after Retry-After",
                                  "content": {"application/json": {}}}})
-    def healthz(request: Request) -> JSONResponse:
+    def healthz(engine: EngineDep) -> JSONResponse:
         """200 when the service and its database answer, 503 otherwise."""
-        up = database_is_up(request.app.state.engine)
+        up = database_is_up(engine)
         body = {"status": "ok" if up else "unavailable", "service": metrics.service,
                 "database": "up" if up else "down"}
         return JSONResponse(body, status_code=200 if up else 503, headers=None if up else {"Retry-After": "5"})
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
-    def prometheus(request: Request) -> Response:
+    def prometheus(engine: EngineDep) -> Response:
         try:
             if outbox:
-                counts = state_counts(request.app.state.engine)
-                metrics.outbox_depth.labels(metrics.service).set(sum(counts.values()) - counts[SENT])
-                metrics.dead_letters_waiting.labels(metrics.service).set(counts[FAILED] + counts[REFUSED])
+                counts = state_counts(engine)
+                metrics.outbox_depth.labels(metrics.service).set(sum(counts.values()) - counts[OutboxState.SENT])
+                dead_letters = sum(counts[state] for state in DEAD_LETTERS)
+                metrics.dead_letters_waiting.labels(metrics.service).set(dead_letters)
         except Exception:  # metrics must answer even when the database does not
             logging.getLogger("swx.metrics").warning("metrics.outbox_depth_unavailable")
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -5,16 +5,17 @@ dead letter, ``FAILED`` or ``REFUSED`` (409 otherwise); the row is locked while 
 attempts and age counted afresh, under the same ``message_id``.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from services.kernel import outbox
+from services.kernel.clock import iso
 from services.kernel.web.contract import Offset, problem_responses
-from services.kernel.web.identity import CallerDep
+from services.kernel.web.deps import OutboxWakeDep, SessionDep
+from services.kernel.web.identity import OperatorDep
 from services.kernel.web.problems import Conflict, NotFound
-from services.kernel.web.service import SessionDep
 
 router = APIRouter(tags=["outbox"])
 
@@ -50,25 +51,24 @@ def _entry(row: outbox.OutboxMessage) -> OutboxEntry:
     return OutboxEntry(
         message_id=row.message_id, conversation_id=row.conversation_id, subject=row.subject, sender=row.sender,
         receiver=row.receiver, document_type=row.document_type, state=row.state, attempts=row.attempts,
-        last_error=row.last_error, created_at=str(outbox.iso(row.created_at)), requeued_at=outbox.iso(row.requeued_at),
-        next_attempt_at=outbox.iso(row.next_attempt_at) if row.state == outbox.PENDING else None,
-        failed_at=outbox.iso(row.failed_at), sent_at=outbox.iso(row.sent_at),
+        last_error=row.last_error, created_at=str(iso(row.created_at)), requeued_at=iso(row.requeued_at),
+        next_attempt_at=iso(row.next_attempt_at) if row.state == outbox.OutboxState.PENDING else None,
+        failed_at=iso(row.failed_at), sent_at=iso(row.sent_at),
     )
 
 
 @router.get("/outbox", summary="Outbound messages, newest first (operator)", response_model=OutboxPage,
             responses=problem_responses(403, descriptions={403: "Only the operator reads the outbox"}))
 def list_outbox(
-    caller: CallerDep,
+    operator: OperatorDep,
     session: SessionDep,
-    state: Annotated[Literal["PENDING", "SENT", "FAILED", "REFUSED"] | None,
+    state: Annotated[outbox.OutboxState | None,
                      Query(description="FAILED (the policy gave up) and REFUSED (the hub refused it) list the "
                                        "dead letters waiting for a replay")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> OutboxPage:
     """What this service sent, waits to send, or gave up on; filter by state."""
-    caller.require_operator("reads the outbox")
     rows, total = outbox.list_messages(session, state=state, limit=limit, offset=offset)
     return OutboxPage(items=[_entry(row) for row in rows], total=total, limit=limit, offset=offset)
 
@@ -78,10 +78,9 @@ def list_outbox(
              responses=problem_responses(403, 404, 409, descriptions={
                  403: "Only the operator replays", 404: "No outbound message with this id",
                  409: "The message is not a dead letter (FAILED or REFUSED)"}))
-def replay_outbound(message_id: str, request: Request, background: BackgroundTasks, caller: CallerDep,
-                    session: SessionDep) -> OutboxEntry:
+def replay_outbound(message_id: str, operator: OperatorDep, session: SessionDep,
+                    wake_outbox: OutboxWakeDep) -> OutboxEntry:
     """Send a dead letter (FAILED or REFUSED) to the hub again, under the same message_id."""
-    caller.require_operator("replays messages")
     row = outbox.locked_message(session, message_id)
     if row is None:
         raise NotFound(f"no outbound message {message_id}")
@@ -90,7 +89,5 @@ def replay_outbound(message_id: str, request: Request, background: BackgroundTas
                        f"({' or '.join(outbox.DEAD_LETTERS)}) are replayed")
     outbox.requeue(row, by="operator")
     session.flush()
-    dispatcher = request.app.state.dispatcher
-    if dispatcher is not None:  # once the response is on its way, the session has committed
-        background.add_task(dispatcher.wake)
+    wake_outbox()
     return _entry(row)

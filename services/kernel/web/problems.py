@@ -11,8 +11,7 @@ Hierarchy (one base, each with its HTTP status)::
     ├── Conflict (409)
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
-    ├── InvalidDocument (422)  -- carries the validation findings in ``errors``
-    └── Unavailable (503)      -- with Retry-After
+    └── InvalidDocument (422)  -- carries the validation findings in ``errors``
 
 ``add_exception_handlers(app)`` renders every error, FastAPI's own and unexpected ones
 included, as ``application/problem+json``; nothing leaks a traceback. A problem's size is
@@ -88,13 +87,6 @@ class InvalidDocument(SwxError):
 
     def __init__(self, detail: str, findings: list[Finding]) -> None:
         super().__init__(detail, errors=[f.as_dict() for f in bounded(findings)])
-
-
-class Unavailable(SwxError):
-    status_code, title = 503, "Service unavailable"
-
-    def __init__(self, detail: str, *, retry_after: int = 5) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
 def problem(status: int, title: str, detail: str, *, instance: str,

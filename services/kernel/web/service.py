@@ -1,28 +1,34 @@
 """One way to build an swx HTTP service: settings, lifespan, database, errors, health.
 
-``create_service_app`` gives every service the same spine: migrations run at start-up,
-the network directory loaded, the outbox dispatcher started, problem+json errors,
-``/healthz``, ``/metrics`` and the API docs served offline (``api_docs``). The service adds
-its own routers.
+``create_service_app`` gives every service the same spine: the database checked at start-up
+(``swx migrate`` migrates it before the servers start; a server whose database is behind
+refuses to start, naming that command), the network directory loaded, the outbox dispatcher
+started, problem+json errors, ``/healthz``, ``/metrics`` and the API docs served offline
+(``api_docs``). The service adds its own routers, and its own work for the app's lifetime as
+``lifespans``: async context managers entered in order once the database, the network and
+the outbox are up, and left in reverse order before they go down (the hub's delivery worker,
+an NSW endpoint's handover worker).
 """
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel import refdata
 from services.kernel.db import make_engine
-from services.kernel.migrate import upgrade
+from services.kernel.migrate import Schema, SchemaNotCurrent, require_current, shown_url
 from services.kernel.network import load_or_create_network, load_signing_keys
 from services.kernel.outbox import OutboxDispatcher
 from services.kernel.retry import DEFAULT_MAX_AGE, RetryPolicy
@@ -108,18 +114,31 @@ SessionDep = Annotated[Session, Depends(_session, scope="function")]
 """The request's unit of work: committed when the endpoint returns, rolled back if it raises."""
 
 
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+"""Work a service runs for its app's lifetime, given the app (its ``state`` set up)."""
+
+
+class StartupRefused(RuntimeError):
+    """The service cannot start for a reason its operator mends (a database not migrated,
+    or not reachable); the message says which, in a sentence."""
+
+
 def create_service_app(*, name: str, title: str, description: str, settings: ServiceSettings,
-                       routers: Sequence[APIRouter], migrations: Path,
+                       routers: Sequence[APIRouter], schema: Schema,
                        hub_client: httpx.AsyncClient | None = None,
                        signing_countries: tuple[str, ...] | None = None, outbox: bool = True,
-                       rate_limited: Sequence[tuple[str, str]] = ()) -> FastAPI:
+                       rate_limited: Sequence[tuple[str, str]] = (), lifespans: Sequence[Lifespan] = ()) -> FastAPI:
     """Build the service's app; ``hub_client`` lets tests stand in for the hub.
 
+    ``name`` names the component (``customs``, ``nsw-vn``): its SQLite file and what
+    ``swx migrate --component`` takes; ``schema`` is what its database must hold.
     Outbound envelopes are signed with the sender's private key from beside the network
     file: every participant's for the agency services (they act for any country of the
     embedded network), only ``signing_countries``' when given (an NSW endpoint its own).
     ``outbox=False`` for a service without the kernel outbox (the hub has its own).
-    ``rate_limited`` names the (method, path) routes each credential is rate-limited on."""
+    ``rate_limited`` names the (method, path) routes each credential is rate-limited on.
+    ``lifespans`` run inside the kernel's lifespan, after the database, the network and the
+    outbox dispatcher are up (``app.state`` has them) and before they stop."""
     metrics = Metrics(name)
 
     @asynccontextmanager
@@ -127,7 +146,7 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
         configure_logging(settings.log_level)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.database_for(name)
-        upgrade(migrations=migrations, url=url)
+        _require_current_schema(schema, url, component=name)
         app.state.engine = make_engine(url)
         app.state.write_lock = asyncio.Lock() if app.state.engine.dialect.name == "sqlite" else None
         assert settings.network_file is not None
@@ -145,7 +164,10 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
             dispatcher.start()
         app.state.dispatcher = dispatcher
         try:
-            yield
+            async with AsyncExitStack() as services_work:
+                for each in lifespans:
+                    await services_work.enter_async_context(each(app))
+                yield
         finally:
             if dispatcher is not None:
                 await dispatcher.stop()
@@ -158,6 +180,7 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.metrics = metrics
+    app.add_middleware(RefusalWithoutTraceback)
     add_exception_handlers(app)
     install_rate_limit(app, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst,
                        routes=rate_limited, metrics=metrics)
@@ -173,8 +196,44 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
     return app
 
 
-def wake_dispatcher(request: Request) -> None:
-    """Ask the outbox dispatcher to send now rather than at its next poll."""
-    dispatcher: Any = request.app.state.dispatcher
-    if dispatcher is not None:
-        dispatcher.wake()
+def _require_current_schema(schema: Schema, url: str, *, component: str) -> None:
+    try:
+        require_current(schema, url, component=component)
+    except SchemaNotCurrent as error:
+        raise StartupRefused(str(error)) from None
+    except SQLAlchemyError as error:
+        raise StartupRefused(f"cannot reach the {component} database ({shown_url(url)}): "
+                             f"{str(error).splitlines()[0]}") from None
+
+
+class RefusalWithoutTraceback:
+    """ASGI middleware: a start-up refused (``StartupRefused``) is reported to the server as
+    its reason alone. Starlette reports a failed start-up as the whole traceback, which
+    uvicorn logs; a refusal is for the operator to mend, and one sentence says how. The
+    server still exits non-zero (uvicorn: 3), and the error still reaches a ``TestClient``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def hold_failure(message: Message) -> None:
+            # sent once the error shows whether it is a refusal
+            if message["type"] == "lifespan.startup.failed":
+                held.append(message)
+            else:
+                await send(message)
+
+        try:
+            await self.app(scope, receive, hold_failure)
+        except StartupRefused as refusal:
+            held[:] = [{"type": "lifespan.startup.failed", "message": str(refusal)}]
+            raise
+        finally:
+            for message in held:
+                await send(message)
+

@@ -5,10 +5,15 @@ body 413, an unsupported media type 415; every refusal carries the findings, at 
 ``MAX_FINDINGS`` of them and a notice counting the others.
 """
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
 from services.kernel.findings import Layer, bounded, count
 from services.kernel.messages.types import Document
 from services.kernel.registry import MessageType
-from services.kernel.rules import RuleContext
 from services.kernel.safeparse import Limits
 from services.kernel.validation import MEDIA_TYPES, Report, validate
 from services.kernel.web.observability import Metrics
@@ -20,21 +25,50 @@ from services.kernel.web.problems import (
     UnsupportedMediaType,
 )
 
+if TYPE_CHECKING:
+    from services.kernel.web.bodies import ReceivedBody
+
 FORMAT_MEDIA_TYPES: dict[str, str] = {fmt: media for media, fmt in reversed(MEDIA_TYPES.items())}
+Record = TypeVar("Record")
 
 
-def accept_document(body: bytes, *, fmt: str, message_type: MessageType, max_bytes: int,
-                    metrics: Metrics, context: RuleContext | None = None) -> tuple[Document, Report]:
-    """The typed document, or a problem naming every finding. ``context`` gives the rules
-    the documents this one refers to (a certificate of origin's declaration)."""
-    report = validate(body, media_type=FORMAT_MEDIA_TYPES[fmt], expected_type=message_type,
-                      limits=Limits(max_bytes=max_bytes), context=context)
-    counted = report.message_type.key if report.message_type else message_type.key
-    if report.valid and report.document is not None:
-        metrics.validated(counted, "accepted")
-        return report.document, report
-    metrics.validated(counted, "refused")
-    raise refusal(report, message_type)
+@dataclass(frozen=True)
+class Stored(Generic[Record]):
+    """A submission's record, and whether this request stored it or found it stored before
+    (the same document again: a replay, answered with the record as it stands)."""
+
+    record: Record
+    created: bool
+
+
+def stored_response(resource: BaseModel, *, created: bool, location: str) -> JSONResponse:
+    """201 for a record this request stored, 200 for one stored before; ``Location`` names it either way."""
+    return JSONResponse(resource.model_dump(mode="json"), status_code=201 if created else 200,
+                        headers={"Location": location})
+
+
+@dataclass(frozen=True)
+class Intake:
+    """How a service takes documents in: the body limit of its settings, and its metrics,
+    which count every document accepted or refused, by type (``IntakeDep`` gives it)."""
+
+    max_bytes: int
+    metrics: Metrics
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_bytes=self.max_bytes)
+
+    def accept(self, received: "ReceivedBody", message_type: MessageType) -> tuple[Document, Report]:
+        """The typed document and its report (for its warnings), or a problem naming every finding."""
+        report = validate(received.data, media_type=FORMAT_MEDIA_TYPES[received.format], expected_type=message_type,
+                          limits=self.limits)
+        counted = report.message_type.key if report.message_type else message_type.key
+        if report.valid and report.document is not None:
+            self.metrics.validated(counted, "accepted")
+            return report.document, report
+        self.metrics.validated(counted, "refused")
+        raise refusal(report, message_type)
 
 
 def refusal(report: Report, message_type: MessageType) -> SwxError:

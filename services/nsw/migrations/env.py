@@ -2,8 +2,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from services.kernel.migrate import run_env
-from services.kernel.outbox import OutboxMessage
 from services.nsw.models import InboxMessage
 
-TABLES = (OutboxMessage, InboxMessage)
+TABLES = (InboxMessage,)
 run_env(context, SQLModel.metadata, tables={str(table.__tablename__) for table in TABLES})

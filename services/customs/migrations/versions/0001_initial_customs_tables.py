@@ -1,5 +1,8 @@
 """initial customs tables
 
+The outbox it created too is the kernel's now, with a history of its own
+(``services/kernel/migrations``).
+
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-27 03:39:26.908013
@@ -48,33 +51,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_declaration_lodged_at"), ["lodged_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_declaration_lrn"), ["lrn"], unique=False)
         batch_op.create_index(batch_op.f("ix_declaration_status"), ["status"], unique=False)
-
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("conversation_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("in_reply_to", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
-        sa.Column("sender", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
-        sa.Column("receiver", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
-        sa.Column("document_type", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("payload_format", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("payload_digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=1024), nullable=True),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_outbox_message_id"), ["message_id"], unique=True)
-        batch_op.create_index(batch_op.f("ix_outbox_next_attempt_at"), ["next_attempt_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_outbox_state"), ["state"], unique=False)
-        batch_op.create_index(batch_op.f("ix_outbox_subject"), ["subject"], unique=False)
 
     op.create_table(
         "certificate_of_origin",
@@ -130,13 +106,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_certificate_of_origin_declaration_mrn"))
 
     op.drop_table("certificate_of_origin")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_subject"))
-        batch_op.drop_index(batch_op.f("ix_outbox_state"))
-        batch_op.drop_index(batch_op.f("ix_outbox_next_attempt_at"))
-        batch_op.drop_index(batch_op.f("ix_outbox_message_id"))
-
-    op.drop_table("outbox")
     with op.batch_alter_table("declaration", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_declaration_status"))
         batch_op.drop_index(batch_op.f("ix_declaration_lrn"))

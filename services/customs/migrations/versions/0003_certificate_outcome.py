@@ -1,7 +1,7 @@
 """certificate outcome
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0001
 Create Date: 2026-11-27 06:27:49.665817
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ cancelled). The record keeps where the certificate stands: ``in-force`` (every e
 row), ``replaced`` with the id of the certificate replacing it, or ``cancelled``.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0003
 Create Date: 2026-12-06 09:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

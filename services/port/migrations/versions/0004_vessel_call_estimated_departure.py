@@ -4,7 +4,7 @@ A 1.1 departure needs only its estimated time of departure, so ``estimated_arriv
 nullable and ``estimated_departure`` is kept beside it (the list shows either).
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0001
 Create Date: 2026-12-09 10:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 

@@ -1,17 +1,21 @@
 """received answers: business answers to this service's messages, once per (sender, message_id)
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-27 05:16:21.433839
+The table the agency services record the answers to their messages in
+(``services.kernel.received_answers``). Until the kernel had a history of its own, each agency
+service's second revision created it.
+
+Revision ID: answers_0001
+Revises:
+Create Date: 2026-12-10 09:00:00
 """
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
-branch_labels = None
+revision = "answers_0001"
+down_revision = None
+branch_labels = ("answers",)
 depends_on = None
 
 

@@ -21,39 +21,35 @@ received it. In order, each step refusing with its own status:
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
-from services.kernel.answers import ReceivedAnswer, add_answer_once, answer_summary, find_answer
 from services.kernel.findings import Finding, Layer, Location
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.types import Document
-from services.kernel.network import HUB
+from services.kernel.network import HUB, Network
 from services.kernel.outbox import OutboxMessage
+from services.kernel.received_answers import ReceivedAnswer, add_answer_once, answer_summary, find_answer
 from services.kernel.registry import REGISTRY
-from services.kernel.safeparse import Limits
 from services.kernel.signing import Reason, SignatureInvalid, verify
 from services.kernel.validation import validate
-from services.kernel.web.bodies import ReceivedBody, body_dependency
+from services.kernel.web.bodies import EnvelopeBody, ReceivedBody
 from services.kernel.web.contract import BODY_ERRORS, problem_responses, request_body
+from services.kernel.web.deps import IntakeDep, NetworkDep, SessionDep
 from services.kernel.web.identity import Caller, CallerDep
 from services.kernel.web.problems import Conflict, Forbidden, InvalidDocument, NotFound
-from services.kernel.web.service import SessionDep
-from services.kernel.web.submissions import FORMAT_MEDIA_TYPES, refusal
+from services.kernel.web.submissions import FORMAT_MEDIA_TYPES, Intake, refusal
 
 log = logging.getLogger("swx.answers")
 
 AnswerHandler = Callable[[Session, Document, Envelope, OutboxMessage], object]
 """Records an answer in the service: the session, the answer's payload, its envelope and the
 outbound message it answers (whose ``subject`` names the record the answer must be about)."""
-"""Records one answer in the service: the session, the typed payload and its envelope."""
 
 ENVELOPE = REGISTRY.get("exchange.envelope")
-EnvelopeBody = Annotated[ReceivedBody, Depends(body_dependency("json", "xml"))]
 
 DESCRIPTION = """The body is the signed `exchange.envelope` exactly as the NSW endpoint received it, JSON
 or XML (`Content-Type: application/json` or `application/xml`); in JSON:
@@ -94,19 +90,19 @@ def answers_router(handlers: Mapping[str, AnswerHandler]) -> APIRouter:
                                 409: "The message id was received before with another payload",
                                 415: "The envelope is sent as neither application/json nor application/xml",
                                 422: "Invalid envelope, signature, payload or document type"})})
-    def receive_answer(request: Request, caller: CallerDep, received: EnvelopeBody,
-                       session: SessionDep) -> JSONResponse:
+    def receive_answer(caller: CallerDep, received: EnvelopeBody, session: SessionDep, intake: IntakeDep,
+                       network: NetworkDep) -> JSONResponse:
         """Check a signed answer and record it in the service, once."""
         _refuse_non_participants(caller)
-        envelope = _envelope(request, received)
+        envelope = _envelope(intake, received)
         if caller.country != envelope.receiver:
             raise Forbidden(f"the answer is for {envelope.receiver}; your credential is for {caller.country}")
-        _check_signature(request, envelope)
+        _check_signature(network, envelope)
         existing = find_answer(session, sender=envelope.sender, message_id=envelope.message_id)
         if existing is not None:
             return _replay(existing, envelope)
         handler = _handler(taken, envelope)
-        document = _payload(request, envelope)
+        document = _payload(intake, envelope)
         original = _check_answered_message(session, envelope)
         if add_answer_once(session, envelope) is None:  # a concurrent delivery of the same id won the race
             stored = find_answer(session, sender=envelope.sender, message_id=envelope.message_id)
@@ -129,17 +125,17 @@ def _refuse_non_participants(caller: Caller) -> None:
                         "the operator and the hub do not post them")
 
 
-def _envelope(request: Request, received: ReceivedBody) -> Envelope:
+def _envelope(intake: Intake, received: ReceivedBody) -> Envelope:
     report = validate(received.data, media_type=FORMAT_MEDIA_TYPES[received.format], expected_type=ENVELOPE,
-                      limits=Limits(max_bytes=request.app.state.settings.max_body_bytes))
+                      limits=intake.limits)
     if not report.valid or not isinstance(report.document, Envelope):
         raise refusal(report, ENVELOPE)
     return report.document
 
 
-def _check_signature(request: Request, envelope: Envelope) -> None:
+def _check_signature(network: Network, envelope: Envelope) -> None:
     try:
-        verify(envelope, public_key_for=request.app.state.network.public_key_for)
+        verify(envelope, public_key_for=network.public_key_for)
     except SignatureInvalid as error:
         field = "/payload_digest" if error.reason is Reason.DIGEST_MISMATCH else "/signature"
         log.warning("answer.signature_refused sender=%s message_id=%s reason=%s", envelope.sender,
@@ -170,13 +166,13 @@ def _handler(taken: Mapping[str, AnswerHandler], envelope: Envelope) -> AnswerHa
     return handler
 
 
-def _payload(request: Request, envelope: Envelope) -> Document:
+def _payload(intake: Intake, envelope: Envelope) -> Document:
     """The payload as the type and version the envelope names; any fault in it is 422 (the
     request itself was well formed)."""
     type_id = envelope.document_type.split("/", 1)[0]
-    metrics = request.app.state.metrics
+    metrics = intake.metrics
     report = validate(envelope.payload.encode("utf-8"), media_type=f"application/{envelope.payload_format}",
-                      expected_type=type_id, limits=Limits(max_bytes=request.app.state.settings.max_body_bytes))
+                      expected_type=type_id, limits=intake.limits)
     found = report.message_type.key if report.message_type is not None else None
     if report.valid and report.document is not None and found == envelope.document_type:
         metrics.validated(envelope.document_type, "accepted")

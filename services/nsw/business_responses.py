@@ -18,11 +18,11 @@ from services.kernel.messages.port import VesselCall, VesselCallV1_1
 from services.kernel.messages.types import Document
 from services.kernel.registry import REGISTRY, MessageType
 from services.kernel.validation import validate
-from services.nsw.customs_answers import answer_acdd, answer_certificate
-from services.nsw.immigration_answers import answer_manifest
-from services.nsw.port_answers import answer_vessel_call
+from services.nsw.customs_decisions import answer_acdd, answer_certificate
+from services.nsw.immigration_decisions import answer_manifest
+from services.nsw.port_decisions import answer_vessel_call
 from services.nsw.watchlist import Watchlist
-from services.nsw.wco_answers import answer_acdd_v2
+from services.nsw.wco_customs_response import answer_acdd_v2
 
 log = logging.getLogger("swx.nsw")
 

@@ -3,8 +3,8 @@
 An ACDD is accepted (``01``) for pre-arrival processing when it is addressed to this
 country and its goods are discharged here (``acdd_faults``). The answer is a
 ``customs.response`` 1.0 (``answer_acdd``), or 2.0 for an ACDD 1.1, which comes from a WCO
-DM 3.6 declaration, when its sender accepts 2.0 (``wco_answers``). A certificate of origin is accepted when it is
-for import into this country and each item's origin criterion is plausible for its goods:
+DM 3.6 declaration, when its sender accepts 2.0 (``wco_customs_response``). A certificate of
+origin is accepted when it is for import into this country and each item's origin criterion is plausible for its goods:
 ``WO`` (wholly obtained) cannot describe manufactured articles (garments and footwear,
 HS chapters 61-64; machinery, vehicles, instruments, arms and other manufactures, 84-97),
 and a regional value content below the ATIGA/AJCEP general threshold of 40 % confers no

@@ -7,13 +7,13 @@ All SQL for the table lives here; functions flush, the request's session commits
 """
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from services.kernel.clock import utcnow
+from services.kernel.clock import iso, utcnow
 from services.kernel.db import insert_once
 from services.kernel.messages.exchange import Envelope
 
@@ -52,11 +52,10 @@ def add_answer_once(session: Session, envelope: Envelope) -> ReceivedAnswer | No
     """
     if envelope.in_reply_to is None:
         raise ValueError("an answer names the message it answers (in_reply_to)")
-    values = {"sender": envelope.sender, "receiver": envelope.receiver, "message_id": envelope.message_id,
-              "in_reply_to": envelope.in_reply_to, "conversation_id": envelope.conversation_id,
-              "document_type": envelope.document_type, "payload_digest": envelope.payload_digest,
-              "received_at": utcnow()}
-    inserted = insert_once(session, ReceivedAnswer.__table__, values)  # type: ignore[attr-defined]
+    inserted = insert_once(session, ReceivedAnswer(
+        sender=envelope.sender, receiver=envelope.receiver, message_id=envelope.message_id,
+        in_reply_to=envelope.in_reply_to, conversation_id=envelope.conversation_id,
+        document_type=envelope.document_type, payload_digest=envelope.payload_digest, received_at=utcnow()))
     return None if inserted is None else session.get(ReceivedAnswer, inserted)
 
 
@@ -74,6 +73,5 @@ def answers_to(session: Session, message_ids: Collection[str]) -> dict[str, list
 
 def answer_summary(answer: ReceivedAnswer) -> dict[str, Any]:
     """How an outbound message's summary names the answer it got."""
-    received = answer.received_at if answer.received_at.tzinfo else answer.received_at.replace(tzinfo=UTC)
     return {"message_id": answer.message_id, "document_type": answer.document_type,
-            "received_at": received.isoformat()}
+            "received_at": iso(answer.received_at)}

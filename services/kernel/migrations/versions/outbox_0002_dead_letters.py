@@ -4,17 +4,17 @@ A message the retry policy gave up on is a dead letter (FAILED) with the time it
 (``failed_at``); an operator's replay or a resubmission queues it again, and its age, by
 which the policy gives up, counts afresh from ``requeued_at``.
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-04 12:00:00
+Revision ID: outbox_0002
+Revises: outbox_0001
+Create Date: 2026-12-10 09:00:00
 """
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "outbox_0002"
+down_revision = "outbox_0001"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,6 @@ A 2.0 response (WCO RES) may hold several answers; each must name the record its
 about, and each is recorded in order (``response_outcome``).
 """
 
-import json
 import logging
 
 from sqlmodel import Session
@@ -20,7 +19,7 @@ from services.customs import certificates, repository, service
 from services.customs.models import CertificateRecord, DeclarationEvent
 from services.customs.response_outcome import Answer, AnyResponse, answers_of, outcome_entry, response_refs
 from services.kernel.outbox import OutboxMessage
-from services.kernel.web.answers import answer_not_for_message
+from services.kernel.web.answer_intake import answer_not_for_message
 from services.kernel.web.problems import NotFound
 
 log = logging.getLogger("swx.customs")
@@ -52,7 +51,7 @@ def _record_on_certificate(session: Session, *, answer: Answer, certificate: Cer
         raise answer_not_for_message(f"the response names {named or 'nothing'}, but the certificate "
                                      f"{certificate.reference_id} covers {covered}")
     entry = outcome_entry(answer)
-    certificate.outcome = json.dumps(entry)
+    certificate.outcome = entry
     session.add(certificate)
     if certificate.declaration_mrn is not None:
         repository.add_event(session, DeclarationEvent(
@@ -63,4 +62,4 @@ def _record_on_certificate(session: Session, *, answer: Answer, certificate: Cer
 
 
 def certificate_outcome(certificate: CertificateRecord) -> dict[str, object] | None:
-    return json.loads(certificate.outcome) if certificate.outcome else None
+    return certificate.outcome

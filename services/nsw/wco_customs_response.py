@@ -2,7 +2,7 @@
 
 An ACDD 1.1 comes from a WCO declaration; its sender, when the network directory lists
 ``customs.response/2.0`` among what it accepts, gets the answer in WCO structure. The
-judgement is the 1.0 answer's (``customs_answers.acdd_faults``); only the writing differs:
+judgement is the 1.0 answer's (``customs_decisions.acdd_faults``); only the writing differs:
 
 - ``Response/FunctionCode`` 01 accepted or 03 rejected; ``FunctionalReferenceID`` the
   response's own reference; ``IssueDateTime`` as DMS writes it (format 304, local time with
@@ -34,7 +34,7 @@ from services.kernel.messages.wco.response import (
     ResponsePointerType,
     ResponseType,
 )
-from services.nsw.customs_answers import AcddFault, acdd_faults, acdd_office, acdd_remarks, response_id
+from services.nsw.customs_decisions import AcddFault, acdd_faults, acdd_office, acdd_remarks, response_id
 
 GENERAL_INFORMATION = "AAI"
 """UN/EDIFACT 4451 text subject code qualifier: general information."""
