@@ -76,9 +76,10 @@ bootstrap() {
     as_root "$DEBOOTSTRAP" --variant=minbase --cache-dir="$root.debs" --include="$packages" \
         "$SUITE" "$root" "$MIRROR" > "$root.log" 2>&1 \
         || { tail -n 30 "$root.log" >&2; fail "debootstrap of $packages failed (its log above)"; }
-    as_root sh -c "rm -rf '$root'/var/lib/apt/lists/* '$root'/var/cache/apt/*.bin '$root'/var/cache/apt/archives/*.deb \
-        '$root'/var/log/* '$root'/usr/share/doc/* '$root'/usr/share/man/* '$root'/usr/share/info/* \
-        '$root'/usr/share/locale/* '$root'/tmp/* '$root'/root/.cache"
+    # the folder goes to the inner shell as its argument, never pasted into its script
+    as_root sh -c 'cd "${1:?}" && rm -rf var/lib/apt/lists/* var/cache/apt/*.bin var/cache/apt/archives/*.deb \
+        var/log/* usr/share/doc/* usr/share/man/* usr/share/info/* usr/share/locale/* tmp/* root/.cache' \
+        sh "$root"
 }
 
 # `docker import` of a root file system with the image settings in `changes` (one per line).

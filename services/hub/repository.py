@@ -107,7 +107,7 @@ def claim_due(session: Session, *, limit: int, now: datetime, caps: Mapping[str,
     start = turn % len(receivers)
     offers = [_oldest_due(session, receiver=r, limit=min(limit, caps.get(r, limit)), now=now)
               for r in receivers[start:] + receivers[:start]]
-    chosen = in_turn(offers, room=limit)
+    chosen = round_robin(offers, room=limit)
     if not chosen:
         return []
     by_pk = {m.id: m for m in session.exec(select(HubMessage).where(col(HubMessage.id).in_(chosen)))}
@@ -161,7 +161,7 @@ def _oldest_due(session: Session, *, receiver: str, limit: int, now: datetime) -
     return [pk for _, pk in sorted(keys)[:limit]]
 
 
-def in_turn(offers: list[list[int]], *, room: int) -> list[int]:
+def round_robin(offers: list[list[int]], *, room: int) -> list[int]:
     """Up to ``room`` of the offered items, one from each offer in turn (round-robin)."""
     taken: list[int] = []
     for depth in range(max((len(offer) for offer in offers), default=0)):

@@ -38,6 +38,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData, column, create_engine, engine_from_config, inspect, pool, table
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from services.kernel import resources
 
@@ -101,8 +102,12 @@ class SchemaNotCurrent(RuntimeError):
 
 
 def shown_url(url: str) -> str:
-    """The URL as messages show it: without its password."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL as messages show it: without its password (a URL that does not parse is not
+    shown, since its password could not be told apart)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(a database URL that does not parse)"
 
 
 def behind(schema: Schema, url: str) -> list[Behind]:
@@ -183,6 +188,7 @@ def run_env(context: Any, metadata: MetaData, *, tables: set[str], version_table
         context.configure(connection=connection, target_metadata=metadata, include_object=include,
                           version_table=version_table, render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
+            _refuse_reused_ids(context.script, retired or {})
             _forget_retired(connection, version_table, retired or {})
             context.run_migrations()
 
@@ -263,6 +269,16 @@ def _adopt_kernel_tables(connection: Connection, branches: tuple[str, ...]) -> d
     return adopted
 
 
+def _refuse_reused_ids(scripts: ScriptDirectory, retired: Mapping[str, str]) -> None:
+    """A retired revision's id must never name a revision again: each run moves a database
+    stamped with it back to the revision before, which would apply the new one again and again."""
+    known = {script.revision for script in scripts.walk_revisions()} if retired else set()
+    reused = sorted(set(retired) & known)
+    if reused:
+        raise CommandError(f"revision id(s) {', '.join(reused)} in {scripts.dir} were retired (a database stamped "
+                           "with one is moved back to the revision before it): give the new revision another id")
+
+
 def _forget_retired(connection: Connection, version_table: str, retired: Mapping[str, str]) -> None:
     if not retired or not inspect(connection).has_table(version_table):
         return
@@ -280,4 +296,6 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def _engine(url: str) -> Engine:
-    return create_engine(url, poolclass=pool.NullPool)
+    # a server that drops packets must not hold `swx up`'s supervisor for the system's TCP timeout
+    timeout = {"connect_timeout": 10} if make_url(url).get_backend_name() == "postgresql" else {}
+    return create_engine(url, poolclass=pool.NullPool, connect_args=timeout)

@@ -34,7 +34,7 @@ def test_a_component_is_migrated_from_its_servers_environment_and_again_changes_
     database = tmp_path / "var" / "customs.db"
     assert code == 0, output
     assert f"customs: migrated sqlite:///{database}" in output
-    assert "kernel outbox none -> outbox_0002, kernel answers none -> answers_0001, customs none -> 0005" in output
+    assert "kernel outbox none -> outbox_0002, kernel answers none -> answers_0001, customs none -> 0006" in output
     assert behind(CUSTOMS, f"sqlite:///{database}") == []
     assert swx("--component", "customs", env=env) == (0, f"customs: sqlite:///{database} is current\n")
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlmodel
 from alembic import command
+from alembic.util import CommandError
 from sqlalchemy import Column, Index, Integer, MetaData, Table, Text, UniqueConstraint, create_engine, inspect, text
 from sqlmodel import Session, select
 
@@ -244,3 +245,14 @@ def test_a_database_behind_its_service_head_says_where_it_is(tmp_path: Path) -> 
 def test_a_schema_naming_a_branch_the_kernel_has_not_is_refused() -> None:
     with pytest.raises(ValueError, match="no kernel migration branch parcels"):
         Schema("customs", CUSTOMS.migrations, kernel=("outbox", "parcels"))
+
+
+def test_a_retired_revision_id_used_again_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """customs retired 0002 and 0004; were a new revision called 0005 retired too, every run
+    would move a database at 0005 back and apply it again."""
+    from services.kernel.migrate import _refuse_reused_ids, _scripts
+
+    scripts = _scripts(CUSTOMS.migrations)
+    _refuse_reused_ids(scripts, {"0002": "0001", "0004": "0003"})
+    with pytest.raises(CommandError, match="revision id.s. 0005 .* were retired"):
+        _refuse_reused_ids(scripts, {"0004": "0003", "0005": "0003"})

@@ -43,7 +43,7 @@ def test_a_server_on_a_database_behind_refuses_to_start_saying_where_it_is(tmp_p
     finally:
         engine.dispose()
     settings = CustomsSettings(database_url=url, data_dir=tmp_path, network_file=network_file)
-    with pytest.raises(StartupRefused, match=r"customs at 0003 \(head 0005\)"), TestClient(create_customs(settings)):
+    with pytest.raises(StartupRefused, match=r"customs at 0003 \(head 0006\)"), TestClient(create_customs(settings)):
         pass
 
 

@@ -36,13 +36,11 @@ def test_receiver_down_then_up_delivers_each_message_exactly_once(network: Any) 
     sent = net.send([net.envelope() for _ in range(200)])
     net.expect_accepted(sent, 200)
 
-    def all_waiting() -> bool:
-        messages = net.hub_messages(receiver="VN")
-        return len(messages) == 200 and all(
-            m["attempts"] >= 1 and m["state"] in ("WAITING_FOR_RETRY", "SENDING") for m in messages)
-
-    net.wait_for(all_waiting, timeout=30, what="all 200 messages to be tried and waiting for a retry")
-    assert net.hub_count(state="WAITING_FOR_RETRY") > 0, net.explain("no message is WAITING_FOR_RETRY")
+    # while VN fails, the hub probes it a few messages at a time (services/hub/delivery.py
+    # holds a failing receiver back); the others stay queued until it answers again
+    net.wait_for(lambda: net.hub_count(state="WAITING_FOR_RETRY") > 0, timeout=30,
+                 what="messages to VN tried and waiting for a retry")
+    tried = {m["message_id"] for m in net.hub_messages(receiver="VN") if m["attempts"] >= 1}
 
     net.start("nsw-vn")
     took = net.wait_for(lambda: net.hub_count(state="DELIVERED") == 200, timeout=60,
@@ -58,7 +56,8 @@ def test_receiver_down_then_up_delivers_each_message_exactly_once(network: Any) 
     assert not [item for item in inbox if item["state"] == "REJECTED"], net.explain("VN rejected messages")
     for message_id, record in net.hub_records(sent.accepted).items():
         steps = [step["state"] for step in record["timeline"]]
-        assert "WAITING_FOR_RETRY" in steps, net.explain(f"{message_id} never waited: {steps}")
+        if message_id in tried:
+            assert "WAITING_FOR_RETRY" in steps, net.explain(f"{message_id} never waited: {steps}")
         assert steps[-1] == "DELIVERED", net.explain(f"{message_id}: {steps}")
     net.expect_quiet_logs()
 
