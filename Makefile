@@ -19,7 +19,7 @@ UV_VERSION := 0.13.9
 LOCK_FLAGS ?=
 # `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest release that fits
 
-.PHONY: demo test check lint typecheck schemas bench lock offline-images clean
+.PHONY: demo test check lint typecheck schemas bench bench-network bench-route bench-ingest bench-backlog lock offline-images clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 2; }
@@ -49,6 +49,20 @@ schemas: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/validate.py
+
+# CPU per message per process against a bare echo in the same run (benchmarks/README.md);
+# wrk (Debian) drives the load when installed, else the Python client with a warning
+bench-network: $(STAMP)
+	$(BIN)/python benchmarks/network.py --count 200
+
+bench-route: $(STAMP)
+	$(BIN)/python benchmarks/route.py --messages 1000
+
+bench-ingest: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py --requests 500
+
+bench-backlog: $(STAMP)
+	$(BIN)/python benchmarks/backlog.py --count 100000
 
 # Needs only the venv's pip (not the stamp: the lock may not exist yet or may not install).
 lock:
