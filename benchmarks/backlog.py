@@ -41,12 +41,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger import Ledger, database_url, wait_for_count
+from ledger import Ledger, database_url, drop_databases, wait_for_count
 from load import Request, run_load
 from proc_cpu import CpuMeter, Usage, sample
 from rich.console import Console
 from rich.table import Table
-from route import DOCUMENT_TYPE, NO_AGENCIES, drop_databases, response_payloads, submit
+from route import DOCUMENT_TYPE, NO_AGENCIES, response_payloads, submit
 from route import envelopes as signed_envelopes
 from sqlalchemy import create_engine, insert
 

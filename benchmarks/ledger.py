@@ -7,11 +7,14 @@ The queries name the tables of the current schema; they are the benchmarks' only
 """
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from services.cli.launcher import Component
 
 from services.cli.launcher import LocalNetwork
 
@@ -54,3 +57,19 @@ def wait_for_count(probe: Callable[[], int], expected: int, *, patience: float =
         elif time.monotonic() - changed >= patience:
             return now
         time.sleep(interval)
+
+
+def drop_databases(components: "Iterable[Component]") -> None:
+    """Drop the PostgreSQL databases a benchmark's components were given (none on SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    urls = [make_url(v) for c in components for k, v in c.env.items() if k.endswith("_DATABASE_URL")]
+    if not urls:
+        return
+    admin = create_engine(urls[0].set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            for url in urls:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

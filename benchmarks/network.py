@@ -48,13 +48,12 @@ from pathlib import Path
 
 import httpx
 from echo import measure_echo
-from ledger import Ledger, database_url, wait_for_count
+from ledger import Ledger, database_url, drop_databases, wait_for_count
 from load import LoadResult, Request, load_client, run_load
 from proc_cpu import CpuMeter, Usage, cpu_table, server_usages, total_cpu_ms
 from pyspy import Profiles, profile_table
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
 from validate import grow
 
 from services.cli.flows import DECLARATION
@@ -209,21 +208,6 @@ def profile(network: LocalNetwork, args: argparse.Namespace, work: Path, console
             console.print(profile_table(name, path, top=args.top, rate=args.profile_rate))
 
 
-def drop_databases(network: LocalNetwork) -> None:
-    from sqlalchemy.engine import make_url
-
-    urls = [make_url(v) for c in network.components for k, v in c.env.items() if k.endswith("_DATABASE_URL")]
-    if not urls:
-        return
-    admin = create_engine(urls[0].set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            for url in urls:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def report(outcome: Outcome, floor: float, args: argparse.Namespace, console: Console) -> None:
     count = max(outcome.answered, 1)
     backend = "PostgreSQL" if args.database_url else "SQLite"
@@ -298,7 +282,7 @@ def main() -> None:
         finally:
             network.stop()
             if args.database_url:
-                drop_databases(network)
+                drop_databases(network.components)
         console.print(f"[dim]echo floor: {HOPS * args.count} requests ...[/dim]")
         bodies = declarations(args.count, items=args.items, run="ECHO")
         requests = [r for r in lodgings(bodies, "unused") for _ in range(HOPS)]

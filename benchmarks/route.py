@@ -49,14 +49,14 @@ from pathlib import Path
 
 import httpx
 from echo import measure_echo
-from ledger import Ledger, database_url, wait_for_count
+from ledger import Ledger, database_url, drop_databases, wait_for_count
 from load import Request, load_client, run_load
 from proc_cpu import CpuMeter, Usage, cpu_table
 from pyspy import Profiles, profile_table
 from rich.console import Console
 from rich.table import Table
 
-from services.cli.launcher import Component, LocalNetwork, free_base_port
+from services.cli.launcher import LocalNetwork, free_base_port
 from services.kernel import canonical
 from services.kernel.messages.exchange import Envelope
 from services.kernel.network import create_development_network, load_signing_keys
@@ -300,22 +300,6 @@ def postgres_unreachable(server: str) -> str | None:
         return f"PostgreSQL is not reachable at {server}: {str(error).splitlines()[0][:160]}"
     finally:
         engine.dispose()
-
-
-def drop_databases(components: list[Component]) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    urls = [make_url(v) for c in components for k, v in c.env.items() if k.endswith("_DATABASE_URL")]
-    if not urls:
-        return
-    admin = create_engine(urls[0].set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            for url in urls:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def run_backend(backend: str, *, count: int, warmup: int, args: argparse.Namespace, console: Console) -> Outcome:
