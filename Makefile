@@ -19,7 +19,7 @@ UV_VERSION := 0.13.9
 LOCK_FLAGS ?=
 # `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest release that fits
 
-.PHONY: demo test check lint typecheck schemas bench bench-network bench-route bench-ingest bench-backlog lock offline-images clean
+.PHONY: demo test check lint typecheck schemas bench bench-network bench-route bench-ingest bench-backlog bench-scale lock offline-images clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 2; }
@@ -63,6 +63,9 @@ bench-ingest: $(STAMP)
 
 bench-backlog: $(STAMP)
 	$(BIN)/python benchmarks/backlog.py --count 100000
+
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale.py
 
 # Needs only the venv's pip (not the stamp: the lock may not exist yet or may not install).
 lock:

@@ -46,7 +46,7 @@ from load import Request, run_load
 from proc_cpu import CpuMeter, Usage, sample
 from rich.console import Console
 from rich.table import Table
-from route import DOCUMENT_TYPE, NO_AGENCIES, response_payloads, submit
+from route import DOCUMENT_TYPE, NO_AGENCIES, interrupted, response_payloads, submit
 from route import envelopes as signed_envelopes
 from sqlalchemy import create_engine, insert
 
@@ -272,10 +272,6 @@ def report(figures: dict[str, Any], args: argparse.Namespace, console: Console) 
                   f"{drain.cpu_share:.2f} of a core")
     if drained < args.count and rate > 0:
         console.print(f"at that rate the whole backlog would take {(args.count / rate) / 60:.0f} min")
-
-
-def interrupted(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def main() -> None:

@@ -110,7 +110,7 @@ def checked_acdd(facts: DeclarationFacts, *, mrn: str, issued_at: datetime, rece
                                              f"{'/'.join(map(str, error['loc']))}: {error['msg']}")
                              for error in unfit.errors()]) from None
     report = validate(canonical.json_text(acdd).encode("utf-8"), media_type="application/json",
-                      expected_type=message_type)
+                      expected_type=message_type, serialized_here=True)
     if report.errors:
         raise RequiredBySwx([_refused(facts, f"the {message_type.key} this declaration produces would be refused by "
                                              f"{receiver}: {f.code} at {f.location or 'the document'}: {f.message}")

@@ -22,10 +22,12 @@ from services.customs.risk import RiskPolicy
 from services.customs.schemas import CertificateLink, DeclarationItem, DeclarationPage, DeclarationPublic, HistoryEntry
 from services.kernel import canonical, wco_xml
 from services.kernel.messages.wco.declaration import GoodsDeclaration
+from services.kernel.outbox import OutboxState
 from services.kernel.web.bodies import DocumentBody, wants_xml
 from services.kernel.web.contract import (
     BODY_ERRORS,
     Offset,
+    OutboundMessagePublic,
     outbound_messages,
     problem_responses,
     request_body,
@@ -67,7 +69,14 @@ def _lodging_body() -> dict[str, Any]:
     return extra
 
 
-def declaration_resource(session: Session, record: DeclarationRecord) -> DeclarationPublic:
+def declaration_resource(session: Session, record: DeclarationRecord, *,
+                         lodged: service.Lodged | None = None) -> DeclarationPublic:
+    """The record as its GET shows it. For a declaration ``lodged`` by this very request, its
+    document and history are the ones just stored, and it has no certificates yet (they name
+    its MRN, which did not exist before): nothing of it is read back."""
+    fresh = lodged.document if lodged is not None and lodged.created else None
+    events = lodged.history if fresh is not None and lodged is not None else repository.events_for(session, record.mrn)
+    document = fresh if fresh is not None else service.declaration_document(record)
     return DeclarationPublic(
         mrn=record.mrn,
         lrn=record.lrn,
@@ -80,18 +89,26 @@ def declaration_resource(session: Session, record: DeclarationRecord) -> Declara
         lane=record.lane,
         lane_reasons=record.lane_reasons,
         lodged_at=record.lodged_at.isoformat(),
-        history=[HistoryEntry(status=e.status, at=e.at.isoformat(), note=e.note)
-                 for e in repository.events_for(session, record.mrn)],
-        messages=outbound_messages(session, service.subject_of(record.mrn)),
-        certificates_of_origin=[
+        history=[HistoryEntry(status=e.status, at=e.at.isoformat(), note=e.note) for e in events],
+        messages=[_queued(m) for m in lodged.messages] if fresh is not None and lodged is not None
+        else outbound_messages(session, service.subject_of(record.mrn)),
+        certificates_of_origin=[] if fresh is not None else [
             CertificateLink(id=c.id, reference_id=c.reference_id, form_type=c.form_type,
                             import_country=c.import_country,
                             messages=outbound_messages(session, certificate_subject(c.id)),
                             outcome=certificate_outcome(c), href=f"/certificates-of-origin/{c.id}")
             for c in repository.certificates_for(session, record.mrn)],
         outcome=service.outcome_of(record),
-        declaration=canonical.json_data(service.declaration_document(record)),
+        declaration=canonical.json_data(document),
     )
+
+
+def _queued(message: service.Queued) -> OutboundMessagePublic:
+    """A message this request queued, as ``outbound_messages`` shows it: pending, not yet tried,
+    and answered by nothing (its id is new)."""
+    return OutboundMessagePublic(message_id=message.message_id, receiver=message.receiver,
+                                 document_type=message.document_type, state=OutboxState.PENDING.value, attempts=0,
+                                 last_error=None, failed_at=None, requeued_at=None, answer=None)
 
 
 @router.post("/declarations", status_code=201, summary="Lodge a goods declaration (import or export)",
@@ -111,7 +128,7 @@ def lodge_declaration(
     assert isinstance(declaration, AnyDeclaration)
     lodged = service.lodge_declaration(session, caller=caller, declaration=declaration, policy=policy,
                                        network=network)
-    resource = declaration_resource(session, lodged.record)
+    resource = declaration_resource(session, lodged.record, lodged=lodged)
     wake_outbox()
     return stored_response(resource, created=lodged.created, location=f"/declarations/{lodged.record.mrn}")
 

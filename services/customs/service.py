@@ -22,8 +22,9 @@ could not be built, or that its receiver would refuse, refuses the declaration (
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
@@ -32,6 +33,7 @@ from services.customs.acdd import checked_acdd
 from services.customs.declaration_facts import AnyDeclaration, DeclarationFacts, RequiredBySwx, facts_of
 from services.customs.models import DeclarationEvent, DeclarationRecord, DeclarationStatus
 from services.customs.mrn import new_mrn
+from services.customs.repository import NewEvent
 from services.customs.response_outcome import Answer, AnyResponse, answers_of, outcome_entry, response_refs
 from services.customs.risk import RiskPolicy, assess
 from services.kernel import canonical, outbox
@@ -76,8 +78,33 @@ def content_digest(declaration: AnyDeclaration) -> str:
     return canonical.digest(canonical.json_text(unnumbered))
 
 
+@dataclass(frozen=True)
+class Lodged(Stored[DeclarationRecord]):
+    """A lodging's record and whether this request stored it; when it did, also what it stored
+    (the numbered declaration and its first history entries), so that the answer is written
+    from them rather than read back and validated again."""
+
+    document: AnyDeclaration | None = None
+    history: tuple[NewEvent, ...] = ()
+    messages: tuple["Queued", ...] = ()
+    """The messages it queued (its ACDD): not yet tried, and answered by nothing."""
+
+
+class Queued(Protocol):
+    """What lodging knows of a message it queued (as ``outbox.enqueue`` returns it)."""
+
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def receiver(self) -> str: ...
+
+    @property
+    def document_type(self) -> str: ...
+
+
 def lodge_declaration(session: Session, *, caller: Caller, declaration: AnyDeclaration, policy: RiskPolicy,
-                      network: Network | None = None) -> Stored[DeclarationRecord]:
+                      network: Network | None = None) -> Lodged:
     """Accept the declaration once per (country, declarant, LRN), give it an MRN and a lane.
     ``network`` says which ACDD version each country accepts (without it, 1.0)."""
     facts = read_facts(declaration)
@@ -95,38 +122,40 @@ def lodge_declaration(session: Session, *, caller: Caller, declaration: AnyDecla
         accepted = _accept(session, declaration=declaration, facts=facts, digest=digest, policy=policy,
                            lodged_by=caller.country, network=network)
         if accepted is not None:
-            return Stored(accepted, created=True)
+            return accepted
         # Not inserted: a concurrent request took the key (the next look finds it) or, once in 1e20, the MRN.
     raise RuntimeError(f"declaration {facts.lrn} could not be stored in {MRN_ATTEMPTS} tries")
 
 
 def _accept(session: Session, *, declaration: AnyDeclaration, facts: DeclarationFacts, digest: str,
-            policy: RiskPolicy, lodged_by: str, network: Network | None) -> DeclarationRecord | None:
-    """Number, assess and store the declaration, with its history and its ACDD; None if the row exists."""
+            policy: RiskPolicy, lodged_by: str, network: Network | None) -> Lodged | None:
+    """Number, assess and store the declaration, with its history and its ACDD; None if the row exists.
+
+    The record answered is the one inserted (the row holds exactly its values), not read back."""
     accepted_at = utcnow()
     country = facts.lodging_country
     mrn = new_mrn(country=country, accepted_at=accepted_at)
     document = numbered(declaration, mrn)
     announcement = _acdd(facts, mrn=mrn, issued_at=accepted_at, network=network)
     decision = assess(facts, mrn=mrn, policy=policy)
-    inserted = repository.add_once(session, DeclarationRecord(
+    record = DeclarationRecord(
         mrn=mrn, country=country, declarant=facts.declarant_key, lrn=facts.lrn,
         type_code=facts.type_code, direction=facts.direction,
         export_country=facts.export_country, destination_country=facts.destination_country,
-        status=DeclarationStatus.RELEASED if decision.lane == "green" else DeclarationStatus.UNDER_CONTROL,
+        status=(DeclarationStatus.RELEASED if decision.lane == "green" else DeclarationStatus.UNDER_CONTROL).value,
         lane=decision.lane,
         lane_reasons=list(decision.reasons), conversation_id=str(uuid.uuid4()),
         document_type=declaration.document_type, content_digest=digest, document=canonical.json_text(document),
         lodged_at=accepted_at,
-    ))
-    record = repository.get_declaration(session, mrn) if inserted else None
-    if record is None:
+    )
+    if not repository.add_once(session, record):
         return None
     lane_note = "; ".join(decision.reasons) or "no risk rule applied"
-    for status, note in ((DeclarationStatus.LODGED, f"LRN {record.lrn} by {lodged_by}"),
-                         (DeclarationStatus.ACCEPTED, f"MRN {mrn}"),
-                         (f"lane:{decision.lane}", lane_note), (record.status, LANE_ACTIONS[decision.lane])):
-        repository.add_event(session, DeclarationEvent(mrn=mrn, status=status, at=accepted_at, note=note))
+    history = tuple(NewEvent(mrn=mrn, status=str(status), at=accepted_at, note=note) for status, note in (
+        (DeclarationStatus.LODGED, f"LRN {record.lrn} by {lodged_by}"), (DeclarationStatus.ACCEPTED, f"MRN {mrn}"),
+        (f"lane:{decision.lane}", lane_note), (record.status, LANE_ACTIONS[decision.lane])))
+    repository.add_events(session, history)
+    messages: list[Queued] = []
     if announcement is not None:
         acdd, message_type = announcement
         message = outbox.enqueue(session, document=acdd, message_type=message_type, sender=record.export_country,
@@ -134,9 +163,10 @@ def _accept(session: Session, *, declaration: AnyDeclaration, facts: Declaration
                                  conversation_id=record.conversation_id)
         log.info("declaration.acdd_queued mrn=%s receiver=%s message_id=%s type=%s", record.mrn,
                  record.destination_country, message.message_id, message_type.key)
+        messages.append(message)
     log.info("declaration.accepted mrn=%s lrn=%s type=%s lane=%s country=%s", mrn, record.lrn, record.type_code,
              decision.lane, country)
-    return record
+    return Lodged(record, created=True, document=document, history=history, messages=tuple(messages))
 
 
 def _acdd(facts: DeclarationFacts, *, mrn: str, issued_at: datetime,
@@ -154,7 +184,7 @@ def _acdd(facts: DeclarationFacts, *, mrn: str, issued_at: datetime,
                               f"{lacking}", lacking.findings) from None
 
 
-def _replay(session: Session, existing: DeclarationRecord, digest: str) -> Stored[DeclarationRecord]:
+def _replay(session: Session, existing: DeclarationRecord, digest: str) -> Lodged:
     """The same declaration again: its record, and its dead letters (if any) queued again."""
     if existing.content_digest != digest:
         raise Conflict(f"LRN {existing.lrn} of declarant {existing.declarant} was lodged before with other "
@@ -167,7 +197,7 @@ def _replay(session: Session, existing: DeclarationRecord, digest: str) -> Store
                  f"resubmission; it had failed: {message.last_error}"))
         log.info("declaration.message_requeued mrn=%s message_id=%s receiver=%s", existing.mrn, message.message_id,
                  message.receiver)
-    return Stored(existing, created=False)
+    return Lodged(existing, created=False)
 
 
 def subject_of(mrn: str) -> str:
@@ -188,34 +218,35 @@ def release_declaration(session: Session, *, officer: Caller, mrn: str) -> Decla
     return record
 
 
-def record_response(session: Session, *, response: AnyResponse, for_country: str) -> DeclarationRecord:
+def record_response(session: Session, *, response: AnyResponse, for_country: str) -> None:
     """Keep a ``customs.response`` (1.0, or each answer of a 2.0 one, in order) that answers one
     of ``for_country``'s declarations (named by MRN).
 
     The latest answer is the declaration's ``outcome``; each one also adds a history entry.
     An answer recorded before (its response ID in the history) changes nothing.
     """
-    records = [_record_answer(session, answer=answer, for_country=for_country) for answer in answers_of(response)]
-    return records[-1]
+    for answer in answers_of(response):
+        _record_answer(session, answer=answer, for_country=for_country)
 
 
-def _record_answer(session: Session, *, answer: Answer, for_country: str) -> DeclarationRecord:
+def _record_answer(session: Session, *, answer: Answer, for_country: str) -> None:
+    """One answer onto its declaration, by plain statements on the columns concerned: the
+    record is never loaded (nothing of it is answered), only its country checked."""
     refs = response_refs(answer)
     mrn = refs.mrn
-    record = repository.get_declaration(session, mrn) if mrn is not None else None
-    if record is None or record.country != for_country:
+    note = f"customs response {refs.response_id or '(no reference)'}"
+    found = repository.country_and_note(session, mrn, noted=note) if mrn is not None else None
+    if mrn is None or found is None or found[0] != for_country:
         raise NotFound(f"customs response {refs.response_id or '(no reference)'} answers declaration "
                        f"{mrn or '(no MRN)'}, which is not one of {for_country}'s")
-    note = f"customs response {refs.response_id or '(no reference)'}"
-    if refs.response_id is not None and any(e.note == note for e in repository.events_for(session, record.mrn)):
-        return record
+    if refs.response_id is not None and found[1]:  # recorded before
+        return
     entry = outcome_entry(answer)
-    record.outcome = entry
-    session.add(record)
-    repository.add_event(session, DeclarationEvent(mrn=record.mrn, status=f"response:{entry['function']}", note=note))
-    log.info("declaration.response_recorded mrn=%s response=%s function=%s", record.mrn, refs.response_id,
+    repository.set_outcome(session, mrn, entry)
+    repository.add_events(session, [NewEvent(mrn=mrn, status=f"response:{entry['function']}", at=utcnow(),
+                                             note=note)])
+    log.info("declaration.response_recorded mrn=%s response=%s function=%s", mrn, refs.response_id,
              entry["function"])
-    return record
 
 
 def outcome_of(record: DeclarationRecord) -> dict[str, Any] | None:

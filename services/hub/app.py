@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from services.hub.config import HubSettings
 from services.hub.dashboard import router as dashboard_router
-from services.hub.delivery import DeliveryWorker
+from services.hub.delivery import DeliveryWorker, new_delivery_client
 from services.hub.endpoints import router
 from services.hub.metrics import MessageStates
 from services.kernel import resources
@@ -34,9 +34,9 @@ def create_app(settings: HubSettings | None = None, *, delivery_client: httpx.As
         if not settings.run_worker:
             yield
             return
-        client = delivery_client or httpx.AsyncClient(limits=httpx.Limits(max_connections=settings.concurrency))
+        client = delivery_client or new_delivery_client(settings)
         worker = DeliveryWorker(engine=app.state.engine, network=app.state.network, settings=settings,
-                                client=client, lock=app.state.write_lock)
+                                client=client, lock=app.state.write_lock, woken_by_intake=True)
         worker.start()
         app.state.worker = worker
         try:

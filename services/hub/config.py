@@ -32,7 +32,9 @@ class HubSettings(ServiceSettings):
     failing_receiver_pause: float = Field(default=1.0, gt=0, description="seconds a worker starts no delivery to a "
                                           "receiver after each transient failure of one")
     poll_interval: float = Field(default=0.5, gt=0, description="seconds between looks for due messages "
-                                                                "when nothing woke the worker")
+                                                                "in a `swx hub-worker` process; the hub's own worker, "
+                                                                "woken by each new message, sleeps until the next "
+                                                                "retry or lease falls due (at most 30 s)")
 
     def retry_policy(self) -> RetryPolicy:
         """The kernel's one retry policy, with the hub's timing."""

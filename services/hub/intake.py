@@ -98,24 +98,25 @@ def accept(session: Session, *, envelope: Envelope, body: bytes, fmt: str, warni
     """Store a checked envelope as QUEUED with ``body``, the bytes it arrived in (``fmt``: json
     or xml), which delivery forwards; or find the one it resends (409 if it differs)."""
     digest = envelope_digest(envelope)
-    media_type = FORMAT_MEDIA_TYPES[fmt]
     now = utcnow()
-    message = HubMessage(
-        message_id=envelope.message_id, conversation_id=envelope.conversation_id, in_reply_to=envelope.in_reply_to,
-        sender=envelope.sender, receiver=envelope.receiver, document_type=envelope.document_type,
-        created_at=envelope.created_at, payload_format=envelope.payload_format, payload=envelope.payload,
-        payload_digest=envelope.payload_digest, signature=envelope.signature or "", envelope=body,
-        envelope_media_type=media_type, envelope_digest=digest,
-        findings=json.dumps([f.as_dict() for f in warnings]) if warnings else None,
-        received_at=now, next_attempt_at=now, state=HubState.QUEUED,
-    )
+    columns: dict[str, Any] = {
+        "message_id": envelope.message_id, "conversation_id": envelope.conversation_id,
+        "in_reply_to": envelope.in_reply_to, "sender": envelope.sender, "receiver": envelope.receiver,
+        "document_type": envelope.document_type, "created_at": envelope.created_at,
+        "payload_format": envelope.payload_format, "payload": envelope.payload,
+        "payload_digest": envelope.payload_digest, "signature": envelope.signature or "", "envelope": body,
+        "envelope_media_type": FORMAT_MEDIA_TYPES[fmt], "envelope_digest": digest,
+        "findings": json.dumps([f.as_dict() for f in warnings]) if warnings else None,
+        "received_at": now, "next_attempt_at": now, "state": HubState.QUEUED, "attempts": 0,
+    }
     # one statement finds a resend (the same sender and id) and stores a new message
-    message.id = repository.add_message_once(session, message)
-    if message.id is None:
+    pk = repository.add_message_once(session, columns)
+    if pk is None:
         existing = repository.find(session, sender=envelope.sender, message_id=envelope.message_id)
         assert existing is not None, "a row that conflicts exists"
         return _resent(existing, digest)
-    repository.add_transitions(session, message.id, [
+    message = HubMessage(id=pk, **columns)  # for the answer, as stored
+    repository.add_transitions(session, pk, [
         (HubState.RECEIVED, now,
          f"signature of {envelope.sender} verified; payload valid, {_count(len(warnings), 'warning')}"),
         (HubState.QUEUED, now, f"for {envelope.receiver}"),

@@ -10,10 +10,8 @@ import asyncio
 import logging
 import signal
 
-import httpx
-
 from services.hub.config import HubSettings
-from services.hub.delivery import DeliveryWorker
+from services.hub.delivery import DeliveryWorker, new_delivery_client
 from services.kernel.db import make_engine
 from services.kernel.network import load_network
 from services.kernel.web.observability import configure_logging
@@ -33,7 +31,7 @@ async def run_worker(settings: HubSettings) -> None:
     loop = asyncio.get_running_loop()
     for name in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(name, stop.set)
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=settings.concurrency)) as client:
+    async with new_delivery_client(settings) as client:
         worker = DeliveryWorker(engine=engine, network=load_network(settings.network_file), settings=settings,
                                 client=client)
         worker.start()

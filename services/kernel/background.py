@@ -3,9 +3,11 @@
 A subclass says what one round does (``run_round``, which returns how much it took on) and,
 when it needs to, when the loop may not go straight on to the next round (``waits_after``):
 by default it waits once a round found nothing to do. A waiting loop sleeps until ``wake()``
-(callable from any thread) or ``idle_wait`` seconds; a wake that comes during a round ends
-the wait after it, so no work is left for a whole ``idle_wait``. Database work goes through
-``in_turn``: in a worker thread, queued on the app's SQLite write lock when there is one,
+(callable from any thread) or ``idle_seconds()`` (by default ``idle_wait``); a wake that
+comes during a round ends the wait after it, so no work is left waiting for a whole sleep.
+A loop whose work is all written by its own process, which wakes it, can sleep until its
+next due row instead of polling (``NextDue``): an idle network then costs next to no CPU.
+Database work goes through ``in_turn``: in a worker thread, queued on the app's SQLite write lock when there is one,
 like the requests. ``stop()`` lets the round under way finish (its database work runs in
 threads that a cancel would orphan).
 """
@@ -13,9 +15,43 @@ threads that a cancel would orphan).
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+from services.kernel.clock import as_utc, utcnow
 
 T = TypeVar("T")
+
+OVERSLEEP = 0.005
+"""Seconds a loop sleeps past a due time, so that it never wakes a hair early to find nothing."""
+
+
+@dataclass(frozen=True)
+class NextDue:
+    """When a loop's next work falls due, as its last round read it from the database:
+    ``UNKNOWN`` (the round failed, or did not look), nothing pending (``when`` None), or a time."""
+
+    known: bool
+    when: datetime | None = None
+    UNKNOWN: ClassVar["NextDue"]
+
+    @classmethod
+    def at(cls, when: datetime | None) -> "NextDue":
+        """Due at ``when`` (a stored UTC time, naive from SQLite); None: nothing pending."""
+        return cls(known=True, when=when)
+
+    def seconds(self, *, fallback: float, longest: float) -> float:
+        """The seconds to sleep until then, at most ``longest``; ``fallback`` when unknown."""
+        if not self.known:
+            return fallback
+        if self.when is None:
+            return longest
+        left = (as_utc(self.when) - utcnow()).total_seconds()
+        return min(max(left, 0.0) + OVERSLEEP, longest)
+
+
+NextDue.UNKNOWN = NextDue(known=False)
 
 
 class BackgroundLoop:
@@ -39,6 +75,10 @@ class BackgroundLoop:
         """Whether the loop waits (until woken, or ``idle_wait``) after a round that took on
         ``taken``, rather than going straight on: by default when the round found nothing."""
         return taken == 0
+
+    def idle_seconds(self) -> float:
+        """How long the loop sleeps when nothing wakes it, after a round that asked to wait."""
+        return self.idle_wait
 
     def wake(self) -> None:
         """Work now rather than at the next look; safe to call from any thread."""
@@ -65,7 +105,7 @@ class BackgroundLoop:
                 taken = 0
             if self.waits_after(taken) and not self._stopping:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_seconds())
                 except TimeoutError:
                     pass
 

@@ -27,12 +27,12 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Table, Text, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from services.kernel import canonical
-from services.kernel.background import BackgroundLoop
+from services.kernel.background import BackgroundLoop, NextDue
 from services.kernel.clock import as_utc, iso, utcnow
 from services.kernel.db import session_scope
 from services.kernel.messages.exchange import Envelope
@@ -84,21 +84,44 @@ class OutboxMessage(SQLModel, table=True):
     failed_at: datetime | None = Field(default=None, description="when it became a dead letter (FAILED or REFUSED)")
 
 
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_INSERT = insert(OUTBOX)
+"""Built once, its values bound at execution (cheaper than a statement built with its values)."""
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """What ``enqueue`` queued: enough to name the message in a log line or a record."""
+
+    message_id: str
+    conversation_id: str
+    sender: str
+    receiver: str
+    document_type: str
+    subject: str
+
+
 def enqueue(session: Session, *, document: Document, message_type: MessageType, sender: str, receiver: str,
-            subject: str, conversation_id: str | None = None, in_reply_to: str | None = None) -> OutboxMessage:
-    """Add the message to the outbox in the caller's transaction."""
-    payload = canonical.xml_bytes(document, message_type).decode("utf-8")
-    row = OutboxMessage(
-        message_id=str(uuid.uuid4()), conversation_id=conversation_id or str(uuid.uuid4()),
-        in_reply_to=in_reply_to, sender=sender, receiver=receiver, document_type=message_type.key,
-        payload_format="xml", payload=payload, payload_digest=canonical.digest(payload), subject=subject,
-    )
-    session.add(row)
-    session.flush()
-    return row
+            subject: str, conversation_id: str | None = None, in_reply_to: str | None = None,
+            message_id: str | None = None) -> QueuedMessage:
+    """Add the message to the outbox in the caller's transaction, under ``message_id`` when the
+    caller chose it (to name it in a row it writes first), else a new one.
+
+    One INSERT, written now (after what the session holds pending, which it flushes first): no
+    ORM object is built for a row the request never reads again."""
+    payload, now = canonical.xml_bytes(document, message_type).decode("utf-8"), utcnow()
+    queued = QueuedMessage(message_id=message_id or str(uuid.uuid4()),
+                           conversation_id=conversation_id or str(uuid.uuid4()), sender=sender, receiver=receiver,
+                           document_type=message_type.key, subject=subject)
+    session.execute(_INSERT, {
+        "message_id": queued.message_id, "conversation_id": queued.conversation_id, "in_reply_to": in_reply_to,
+        "sender": sender, "receiver": receiver, "document_type": message_type.key, "payload_format": "xml",
+        "payload": payload, "payload_digest": canonical.digest(payload), "subject": subject,
+        "state": OutboxState.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now})
+    return queued
 
 
-def envelope_of(row: OutboxMessage) -> Envelope:
+def envelope_of(row: "OutboxMessage | DueMessage") -> Envelope:
     return Envelope(
         message_id=row.message_id, conversation_id=row.conversation_id, in_reply_to=row.in_reply_to,
         sender=row.sender, receiver=row.receiver, document_type=row.document_type,
@@ -182,6 +205,30 @@ def message_summaries(session: Session, subject: str) -> list[dict[str, Any]]:
 
 # --- dispatching --------------------------------------------------------------------------
 @dataclass(frozen=True)
+class DueMessage:
+    """What the dispatcher reads of a due row: the envelope's fields and what the policy weighs."""
+
+    id: int
+    message_id: str
+    conversation_id: str
+    in_reply_to: str | None
+    sender: str
+    receiver: str
+    document_type: str
+    payload_format: str
+    payload: str
+    payload_digest: str
+    subject: str
+    attempts: int
+    created_at: datetime
+    requeued_at: datetime | None
+
+
+DUE_COLUMNS = tuple(OUTBOX.c[name] for name in DueMessage.__dataclass_fields__)
+"""Only the columns ``DueMessage`` holds: the dispatcher never builds an ORM object to send a row."""
+
+
+@dataclass(frozen=True)
 class Attempt:
     """What one try to hand a message to the hub came to."""
 
@@ -193,45 +240,82 @@ class Attempt:
 
 
 class OutboxDispatcher(BackgroundLoop):
-    """Delivers due outbox rows to the hub's ``POST /messages``."""
+    """Delivers due outbox rows to the hub's ``POST /messages``.
+
+    A round reads the due rows, sends them to the hub at most ``concurrency`` at a time (the
+    rows of one record one after another, in the order they were queued) and records every
+    outcome in one transaction. When nothing is due it sleeps until the next row is (a retry's
+    ``next_attempt_at``), at most ``max_idle`` seconds: every row is written by a request of
+    this service, which wakes it, so there is nothing to poll for. After a round that failed
+    (the database unreachable) it looks again after ``poll_interval``.
+    """
 
     name = "outbox"
 
     def __init__(self, *, engine: Engine, hub_url: str, token_for: Callable[[str], str],
                  client: httpx.AsyncClient, policy: RetryPolicy | None = None, batch: int = 50,
                  sign: Callable[[Envelope], Envelope] | None = None, lock: asyncio.Lock | None = None,
-                 poll_interval: float = 1.0, on_dead_letter: Callable[[OutboxMessage], None] | None = None) -> None:
+                 poll_interval: float = 1.0, on_dead_letter: Callable[[OutboxMessage], None] | None = None,
+                 concurrency: int = 8, max_idle: float = 60.0) -> None:
         self.engine, self.hub_url, self.token_for, self.client = engine, hub_url.rstrip("/"), token_for, client
         self.policy, self.batch, self.sign = policy or RetryPolicy(), batch, sign
         self.on_dead_letter = on_dead_letter
         """Called (outside the transaction, once it committed) for each row that became a dead letter."""
+        self.concurrency, self.max_idle = concurrency, max_idle
+        self._next_due: NextDue = NextDue.UNKNOWN
         super().__init__(lock=lock, idle_wait=poll_interval)
 
     async def run_round(self) -> int:
+        self._next_due = NextDue.UNKNOWN  # until the round says otherwise: a failed round looks again soon
         return await self.dispatch_due()
+
+    def idle_seconds(self) -> float:
+        return self._next_due.seconds(fallback=self.idle_wait, longest=self.max_idle)
 
     async def dispatch_due(self) -> int:
         """Try every due row once; return how many were tried (the loop looks again at once)."""
         rows = await self.in_turn(self._due_rows)
+        if not rows:
+            return 0
+        attempts: dict[int, Attempt] = {}
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def send_in_order(chain: list[DueMessage]) -> None:
+            for row in chain:
+                async with gate:
+                    attempts[row.id] = await self._attempt(row)
+
+        chains: dict[str, list[DueMessage]] = {}
         for row in rows:
-            try:
-                attempt = await self._send(row)
-            except Exception as error:  # one row's fault must not hold up the rows behind it
-                log.exception("outbox.send_failed message_id=%s", row.message_id)
-                attempt = Attempt(OutboxState.PENDING, f"could not be sent: {type(error).__name__}")
-            dead = await self.in_turn(self._record, row.id, attempt)
-            if dead is not None and self.on_dead_letter is not None:
-                self.on_dead_letter(dead)
+            chains.setdefault(row.subject, []).append(row)
+        await asyncio.gather(*(send_in_order(chain) for chain in chains.values()))
+        dead = await self.in_turn(self._record, [(row, attempts[row.id]) for row in rows])
+        if self.on_dead_letter is not None:
+            for message in dead:
+                self.on_dead_letter(message)
         return len(rows)
 
-    def _due_rows(self) -> list[OutboxMessage]:
+    def _due_rows(self) -> list[DueMessage]:
+        """The due rows, oldest first; when there are none, notes when the next one is due."""
+        pending = OutboxMessage.state == OutboxState.PENDING
         with session_scope(self.engine) as session:
-            statement = (select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)
+            statement = (select(*DUE_COLUMNS).where(pending)
                          .where(OutboxMessage.next_attempt_at <= utcnow())
                          .order_by(col(OutboxMessage.id)).limit(self.batch))
-            return list(session.exec(statement))
+            rows = [DueMessage(*values) for values in session.execute(statement)]
+            if not rows:
+                soonest = session.execute(select(func.min(OutboxMessage.next_attempt_at)).where(pending)).scalar()
+                self._next_due = NextDue.at(soonest)
+            return rows
 
-    async def _send(self, row: OutboxMessage) -> Attempt:
+    async def _attempt(self, row: DueMessage) -> Attempt:
+        try:
+            return await self._send(row)
+        except Exception as error:  # one row's fault must not hold up the rows behind it
+            log.exception("outbox.send_failed message_id=%s", row.message_id)
+            return Attempt(OutboxState.PENDING, f"could not be sent: {type(error).__name__}")
+
+    async def _send(self, row: DueMessage) -> Attempt:
         envelope = envelope_of(row)
         # a credential or key this component lacks is a deployment fault, mended by a restart with
         # its secrets: the message waits for it under the policy, and blocks no other row
@@ -258,33 +342,58 @@ class OutboxDispatcher(BackgroundLoop):
                            retry_after_seconds(response.headers.get("retry-after"), now=utcnow()))
         return Attempt(OutboxState.REFUSED, f"hub refused the message ({response.status_code}): {response.text[:500]}")
 
-    def _record(self, row_id: int | None, attempt: Attempt) -> OutboxMessage | None:
-        """Write the attempt's outcome; the row if it became a dead letter."""
+    def _record(self, outcomes: list[tuple[DueMessage, Attempt]]) -> list[OutboxMessage]:
+        """Write the attempts' outcomes in one transaction, each only on a row still ``PENDING``;
+        the rows that became dead letters."""
+        now = utcnow()
+        table = OUTBOX
+        still_pending = table.c.state == OutboxState.PENDING
+        sent = {row.id: row for row, attempt in outcomes if attempt.state == OutboxState.SENT}
+        dead: list[int] = []
         with session_scope(self.engine) as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None or row.state != OutboxState.PENDING:
-                return None
-            now = utcnow()
-            row.attempts += 1
-            row.last_error = attempt.error
-            if attempt.state == OutboxState.SENT:
-                row.state, row.sent_at = OutboxState.SENT, now
-                log.info("outbox.sent message_id=%s receiver=%s type=%s attempts=%d", row.message_id, row.receiver,
-                         row.document_type, row.attempts)
-                return None
-            queued_at = row.requeued_at or row.created_at
-            if attempt.state == OutboxState.PENDING and not self.policy.gives_up(
-                    attempts=row.attempts, queued_at=queued_at, now=now):
-                delay = self.policy.delay(row.attempts, retry_after=attempt.retry_after)
-                row.next_attempt_at = now + timedelta(seconds=delay)
-                log.info("outbox.retry message_id=%s attempts=%d delay=%.1f error=%s", row.message_id, row.attempts,
-                         delay, attempt.error)
-                return None
-            if attempt.state == OutboxState.PENDING:
-                row.last_error = (f"gave up after {row.attempts} attempt(s) in {age(queued_at, now=now):.0f} s: "
-                                  f"{attempt.error}")[:1024]
-            row.state = OutboxState.REFUSED if attempt.state == OutboxState.REFUSED else OutboxState.FAILED
-            row.failed_at = now
-            log.warning("outbox.dead_letter message_id=%s receiver=%s type=%s state=%s attempts=%d reason=%s",
-                        row.message_id, row.receiver, row.document_type, row.state, row.attempts, row.last_error)
-            return row
+            if sent:
+                recorded = session.execute(
+                    update(table).where(table.c.id.in_(list(sent)), still_pending)
+                    .values(state=OutboxState.SENT, sent_at=now, attempts=table.c.attempts + 1, last_error=None)
+                    .returning(table.c.id))
+                for row_id in sorted(recorded.scalars()):
+                    row = sent[row_id]
+                    log.info("outbox.sent message_id=%s receiver=%s type=%s attempts=%d", row.message_id,
+                             row.receiver, row.document_type, row.attempts + 1)
+            for row, attempt in outcomes:
+                if attempt.state != OutboxState.SENT:
+                    values = self._unsent(row, attempt, now=now)
+                    # and as the round read it: another process's outcome recorded meanwhile stands
+                    changed = session.execute(update(table)
+                                              .where(table.c.id == row.id, still_pending,
+                                                     table.c.attempts == row.attempts)
+                                              .values(**values))
+                    if not changed.rowcount:  # type: ignore[attr-defined]
+                        continue
+                    if "state" not in values:
+                        log.info("outbox.retry message_id=%s attempts=%d delay=%.1f error=%s", row.message_id,
+                                 values["attempts"], (values["next_attempt_at"] - now).total_seconds(), attempt.error)
+                    else:
+                        log.warning("outbox.dead_letter message_id=%s receiver=%s type=%s state=%s attempts=%d "
+                                    "reason=%s", row.message_id, row.receiver, row.document_type, values["state"],
+                                    values["attempts"], values["last_error"])
+                        dead.append(row.id)
+            if not dead:
+                return []
+            return list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(dead))
+                                     .order_by(col(OutboxMessage.id))))
+
+    def _unsent(self, row: DueMessage, attempt: Attempt, *, now: datetime) -> dict[str, Any]:
+        """The columns an attempt that did not deliver sets: a retry, or a dead letter."""
+        attempts = row.attempts + 1
+        queued_at = row.requeued_at or row.created_at
+        if attempt.state == OutboxState.PENDING and not self.policy.gives_up(
+                attempts=attempts, queued_at=queued_at, now=now):
+            delay = self.policy.delay(attempts, retry_after=attempt.retry_after)
+            return {"attempts": attempts, "last_error": attempt.error,
+                    "next_attempt_at": now + timedelta(seconds=delay)}
+        error = attempt.error
+        if attempt.state == OutboxState.PENDING:
+            error = f"gave up after {attempts} attempt(s) in {age(queued_at, now=now):.0f} s: {error}"[:1024]
+        state = OutboxState.REFUSED if attempt.state == OutboxState.REFUSED else OutboxState.FAILED
+        return {"attempts": attempts, "last_error": error, "state": state, "failed_at": now}

@@ -16,6 +16,7 @@ Each function returns the parsed value or raises ``UnsafeInput`` carrying one fi
 nothing else escapes.
 """
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -99,13 +100,21 @@ def _check_shape(root: etree._Element, limits: Limits, *, markup: int) -> None:
     if count > limits.max_elements:
         raise _syntax("XML_TOO_MANY_ELEMENTS",
                       f"document has {count} elements; the limit is {limits.max_elements}")
-    too_deep = "boolean(/" + "/".join(["*"] * (limits.max_depth + 1)) + ")"
-    if root.xpath(too_deep):
+    if _deeper_than(limits.max_depth)(root):
         raise _syntax("XML_TOO_DEEP", f"elements are nested deeper than {limits.max_depth} levels")
 
 
-def parse_json(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
-    """Parse untrusted JSON bytes strictly."""
+@functools.cache
+def _deeper_than(depth: int) -> etree.XPath:
+    """Whether an element lies deeper than ``depth`` levels, compiled once per limit."""
+    return etree.XPath("boolean(/" + "/".join(["*"] * (depth + 1)) + ")")
+
+
+def parse_json(data: bytes, limits: Limits = DEFAULT_LIMITS, *, keys_unique: bool = False) -> Any:
+    """Parse untrusted JSON bytes strictly. ``keys_unique``: the bytes are this process's own
+    serialization of a model, which never writes a key twice, so objects are built without
+    looking for duplicates (the one check that costs a Python call per object); every other
+    check is made."""
     if len(data) > limits.max_bytes:
         raise UnsafeInput(Finding(Layer.TRANSPORT, "BODY_TOO_LARGE",
                                   f"document is {len(data)} bytes; the limit is {limits.max_bytes}"))
@@ -117,7 +126,7 @@ def parse_json(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
         raise UnsafeInput(Finding(Layer.TRANSPORT, "ENCODING_INVALID",
                                   f"JSON must be UTF-8: byte {error.start} is not")) from None
     try:
-        value = json.loads(text, object_pairs_hook=_MemberCount(limits.max_json_values),
+        value = json.loads(text, object_pairs_hook=None if keys_unique else _MemberCount(limits.max_json_values),
                            parse_constant=_refuse_constant, parse_float=_finite_float)
     except _TooManyValues:
         raise _too_many_values(limits) from None
@@ -218,7 +227,8 @@ class _MemberCount:
         self.left -= len(pairs)
         if self.left < 0:
             raise _TooManyValues()
-        return _refuse_duplicates(pairs)
+        result = dict(pairs)  # called for every object: the common case costs no further call
+        return result if len(result) == len(pairs) else _refuse_duplicates(pairs)
 
 
 class _DuplicateKey(ValueError):

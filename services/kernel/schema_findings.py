@@ -22,6 +22,7 @@ time growing with the square of their number before the first finding could be c
 """
 
 import copy
+import functools
 import re
 from collections import Counter, deque
 from typing import Any
@@ -191,7 +192,12 @@ def _pruned(tree: etree._ElementTree) -> etree._ElementTree:
 def unexpected_members(value: Any, model: type[BaseModel], *, limit: int = MAX_FINDINGS) -> list[Finding] | None:
     """Findings for a flood of unknown members, found by walking the parsed JSON beside the
     model, or None when there are at most ``limit`` (the model then reports them among the
-    rest, in its order). A flood stops there: pydantic would build an error for each one."""
+    rest, in its order). A flood stops there: pydantic would build an error for each one.
+
+    Every JSON document is walked, so the walk first only counts (no pointers, no findings):
+    a document without a flood, nearly every one, costs a set comparison per object."""
+    if _unknown_member_count(value, model) <= limit:
+        return None
     found: list[Finding] = []
     total = 0
     pending: deque[tuple[Any, type[BaseModel], tuple[str | int, ...]]] = deque([(value, model, ())])
@@ -217,6 +223,33 @@ def unexpected_members(value: Any, model: type[BaseModel], *, limit: int = MAX_F
     if total <= limit:
         return None
     return [*found, truncation(total - limit, layer=Layer.SCHEMA, at_least=True, limit=limit)]
+
+
+def _unknown_member_count(value: Any, model: type[BaseModel]) -> int:
+    """How many members of ``value`` and of the objects in it its model does not have."""
+    total = 0
+    pending: list[tuple[Any, type[BaseModel]]] = [(value, model)]
+    while pending:
+        node, current = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        names, nested = _member_plan(current)
+        if not names.issuperset(node):
+            total += len(node.keys() - names)
+        for name, inner in nested:
+            member = node.get(name)
+            if isinstance(member, list):
+                pending += [(item, inner) for item in member]
+            elif member is not None:
+                pending.append((member, inner))
+    return total
+
+
+@functools.cache
+def _member_plan(model: type[BaseModel]) -> tuple[frozenset[str], tuple[tuple[str, type[BaseModel]], ...]]:
+    """A model's member names, and those of its members that are models, with their model."""
+    plans = xmlmap.field_plans(model)
+    return frozenset(plans), tuple((name, plan.model) for name, plan in plans.items() if plan.model is not None)
 
 
 _UNEXPECTED = re.compile(r"Element '(?:\{[^}]*\})?([^']+)': This element is not expected")

@@ -103,15 +103,19 @@ def validate(
     expected_type: str | MessageType | None = None,
     limits: Limits = DEFAULT_LIMITS,
     context: RuleContext | None = None,
+    serialized_here: bool = False,
 ) -> Report:
-    """Run every layer over ``data`` and report."""
-    report = _validate(data, media_type=media_type, expected_type=expected_type, limits=limits, context=context)
+    """Run every layer over ``data`` and report. ``serialized_here``: ``data`` is this process's
+    own canonical JSON of a model (a document it built, checked as its receiver will check it),
+    in which no key can appear twice: that one check is left out (``safeparse.parse_json``)."""
+    report = _validate(data, media_type=media_type, expected_type=expected_type, limits=limits, context=context,
+                       serialized_here=serialized_here)
     report.findings = bounded(report.findings)
     return report
 
 
 def _validate(data: bytes, *, media_type: str | None, expected_type: str | MessageType | None, limits: Limits,
-              context: RuleContext | None) -> Report:
+              context: RuleContext | None, serialized_here: bool = False) -> Report:
     report = Report()
     if len(data) > limits.max_bytes:
         return _fail(report, Finding(Layer.TRANSPORT, "BODY_TOO_LARGE",
@@ -134,7 +138,7 @@ def _validate(data: bytes, *, media_type: str | None, expected_type: str | Messa
         if report.format == "xml":
             _validate_xml(report, data, wanted, limits)
         elif report.format == "json":
-            _validate_json(report, data, wanted, limits)
+            _validate_json(report, data, wanted, limits, keys_unique=serialized_here)
         else:
             _validate_edifact(report, data, wanted)
     except UnsafeInput as refused:
@@ -216,8 +220,9 @@ def _validate_wco(report: Report, tree: etree._ElementTree, data: bytes, wanted:
     _validate_canonical_xml(report, found, reading.tree, canonical)
 
 
-def _validate_json(report: Report, data: bytes, wanted: MessageType | None, limits: Limits) -> None:
-    value = parse_json(data, limits)
+def _validate_json(report: Report, data: bytes, wanted: MessageType | None, limits: Limits, *,
+                   keys_unique: bool = False) -> None:
+    value = parse_json(data, limits, keys_unique=keys_unique)
     if not isinstance(value, dict):
         report.findings.append(Finding(Layer.SCHEMA, "SCHEMA_TYPE",
                                        "a document must be a JSON object", location=Location(pointer="")))

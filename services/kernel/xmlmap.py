@@ -12,6 +12,7 @@ Rules, the same for every message type:
 - the JSON form's ``document_type`` is not written in XML: the namespace says it.
 """
 
+import threading
 import types
 import typing
 from dataclasses import dataclass
@@ -113,39 +114,90 @@ def from_xml(root: etree._Element, model: type[BaseModel]) -> dict[str, Any]:
     """Read an XML tree (already schema-valid) into the model's JSON-shaped dict.
 
     Scalars stay strings; ``model.model_validate(result, strict=False)`` types them. This
-    is on every XML request's path, so it reads tags by slicing rather than through QName.
+    is on every XML request's path, so each child is looked up by its qualified tag as it
+    stands (``{namespace}Name``) in a plan made once per model and namespace, rather than
+    through QName or a slice of the tag.
     """
     tag = str(root.tag)
     namespace_length = tag.index("}") + 1 if tag.startswith("{") else 0
-    return _read(root, model, namespace_length)
+    plan = _reading_plan(model, tag[:namespace_length])
+    assert plan is not None  # a document root is never a text element
+    return _read(root, plan, namespace_length)
 
 
-@cache
-def _reading_plan(model: type[BaseModel]) -> tuple[bool, dict[str, FieldPlan]]:
-    return issubclass(model, TextWithAttributes), field_plans(model)
+@dataclass(frozen=True)
+class _ChildPlan:
+    """How to read one child element: its field name, and for a model the plan of its own children
+    (None for a ``TextWithAttributes`` element, read as its attributes and text)."""
+
+    name: str
+    is_list: bool
+    is_model: bool
+    is_text: bool
+    children: "dict[str, _ChildPlan] | None"
 
 
-def _read(element: etree._Element, model: type[BaseModel], cut: int) -> dict[str, Any]:
-    is_text_model, plans = _reading_plan(model)
+_PLANS: dict[tuple[type[BaseModel], str], dict[str, _ChildPlan] | None] = {}
+_PLANS_MADE = threading.Lock()
+
+
+def _reading_plan(model: type[BaseModel], namespace: str) -> dict[str, _ChildPlan] | None:
+    """The children of a ``model`` element in ``namespace`` by qualified tag; None for a text
+    element. Made once (under a lock, and published only whole: a request thread never sees
+    half a plan)."""
+    key = (model, namespace)
+    if key in _PLANS:
+        return _PLANS[key]
+    with _PLANS_MADE:
+        made: dict[tuple[type[BaseModel], str], dict[str, _ChildPlan] | None] = {}
+        plan = _make_plan(model, namespace, made)
+        _PLANS.update(made)
+    return plan
+
+
+def _make_plan(model: type[BaseModel], namespace: str,
+               made: dict[tuple[type[BaseModel], str], dict[str, _ChildPlan] | None]) -> dict[str, _ChildPlan] | None:
+    key = (model, namespace)
+    if key in _PLANS:
+        return _PLANS[key]
+    if key in made:
+        return made[key]
+    if issubclass(model, TextWithAttributes):
+        made[key] = None
+        return None
+    plan: dict[str, _ChildPlan] = {}
+    made[key] = plan  # before the fields: a model that contains itself finds it
+    for name, field in field_plans(model).items():
+        children = _make_plan(field.model, namespace, made) if field.model is not None else None
+        plan[namespace + name] = _ChildPlan(name=name, is_list=field.is_list, is_model=field.model is not None,
+                                            is_text=field.is_text, children=children)
+    return plan
+
+
+def _read(element: etree._Element, plan: dict[str, _ChildPlan], cut: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    if is_text_model:
-        result.update(element.attrib)
-        result["value"] = (element.text or "").strip()
-        return result
-    for child in element.iterchildren(etree.Element):  # comments and PIs carry no data
-        name = str(child.tag)[cut:]
-        plan = plans.get(name)
-        if plan is None:
-            result[name] = child.text  # unknown: left for the model to refuse by name
+    for child in element:
+        found = plan.get(child.tag)  # type: ignore[arg-type]  # a comment's or PI's tag is a function
+        if found is None:
+            tag = child.tag
+            if isinstance(tag, str):  # comments and PIs carry no data
+                result[tag[cut:]] = child.text  # unknown: left for the model to refuse by name
             continue
         value: Any
-        if plan.model is not None:
-            value = _read(child, plan.model, cut)
+        if found.is_model:
+            if found.children is None:
+                value = dict(child.attrib)
+                value["value"] = (child.text or "").strip()
+            else:
+                value = _read(child, found.children, cut)
+        elif found.is_text:
+            value = child.text or ""
         else:
-            raw = child.text or ""
-            value = raw if plan.is_text else raw.strip()
-        if plan.is_list:
-            result.setdefault(name, []).append(value)
+            value = (child.text or "").strip()
+        if not found.is_list:
+            result[found.name] = value
+        elif found.name in result:
+            result[found.name].append(value)
         else:
-            result[name] = value
+            result[found.name] = [value]
     return result

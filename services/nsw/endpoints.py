@@ -22,13 +22,15 @@ COUNTRY = r"^[A-Z]{2}$"
 MESSAGE_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
-def hub_caller(caller: CallerDep) -> Caller:
+# the two checks below are async def: FastAPI runs a plain def dependency in a worker thread,
+# a trip through the thread pool on every request for a check that does no I/O
+async def hub_caller(caller: CallerDep) -> Caller:
     if caller.country != HUB:
         raise Forbidden("only the hub delivers to an inbox; send your message to the hub's POST /messages")
     return caller
 
 
-def inbox_reader(station: StationDep, caller: CallerDep) -> Caller:
+async def inbox_reader(station: StationDep, caller: CallerDep) -> Caller:
     country = station.country
     # not the hub: every endpoint holds the hub's token to check deliveries, so a hub token
     # that could read inboxes would let each country read every other's

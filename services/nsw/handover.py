@@ -10,18 +10,21 @@ policy's cap) until it
 gives up, by default after as long as the hub waits for a receiver. A handover that failed
 for good is ``FAILED`` with its reason and time; the operator replays it
 (``handover_endpoints``). It runs beside the request handlers, queued on the SQLite write
-lock like they are, and is woken when a response is stored.
+lock like they are, and is woken when a response is stored or a handover replayed; with
+nothing due it sleeps until the next retry is.
 """
 
 import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from services.kernel.background import BackgroundLoop
+from services.kernel.background import BackgroundLoop, NextDue
 from services.kernel.clock import utcnow
 from services.kernel.db import session_scope
 from services.kernel.retry import age, retry_after_seconds, retryable_status
@@ -36,35 +39,54 @@ Outcome = tuple[HandoverState, str | None, float | None]
 
 
 class HandoverWorker(BackgroundLoop):
+    """Hands due responses over, one after another; when none is due it sleeps until the next
+    is (a retry's ``handover_next_at``), at most ``max_idle`` seconds: every handover becomes
+    due through a request of this endpoint (a delivery, a replay), which wakes it."""
+
     name = "handover"
 
     def __init__(self, *, engine: Engine, settings: NSWSettings, token: str, client: httpx.AsyncClient,
-                 lock: asyncio.Lock | None, batch: int = 20, on_dead_letter: Callable[[], None] | None = None) -> None:
+                 lock: asyncio.Lock | None, batch: int = 20, on_dead_letter: Callable[[], None] | None = None,
+                 max_idle: float = 60.0) -> None:
         self.engine, self.settings, self.token, self.client = engine, settings, token, client
         self.batch, self.on_dead_letter = batch, on_dead_letter
         """Called once the transaction that made a handover a dead letter has committed."""
+        self.max_idle = max_idle
+        self._next_due = NextDue.UNKNOWN
         super().__init__(lock=lock)
 
     async def run_round(self) -> int:
+        self._next_due = NextDue.UNKNOWN  # until the round says otherwise: a failed round looks again soon
         return await self.hand_over_due()
+
+    def idle_seconds(self) -> float:
+        return self._next_due.seconds(fallback=self.idle_wait, longest=self.max_idle)
 
     async def hand_over_due(self) -> int:
         """Try every due handover once; return how many were settled (done or failed)."""
         rows = await self.in_turn(self._due_rows)
-        settled = 0
-        for row in rows:
-            outcome = await self._send(row)
-            dead = await self.in_turn(self._record, row.id, outcome)
-            if dead and self.on_dead_letter is not None:
-                self.on_dead_letter()
-            settled += outcome[0] != HandoverState.PENDING
+        outcomes: list[tuple[repository.DueHandover, Outcome]] = []
+        try:
+            for row in rows:  # one after another: the answers of one conversation reach the agency in order
+                outcomes.append((row, await self._send(row)))
+        finally:  # all in one transaction, even those sent before a round that failed half-way
+            dead = await self.in_turn(self._record, outcomes) if outcomes else 0
+            if self.on_dead_letter is not None:
+                for _ in range(dead):
+                    self.on_dead_letter()
+        settled = sum(outcome[0] != HandoverState.PENDING for _, outcome in outcomes)
+        if rows:
+            self._next_due = NextDue.at(utcnow())  # retried ones are due later: the next round reads when
         return settled
 
-    def _due_rows(self) -> list[InboxMessage]:
+    def _due_rows(self) -> list[repository.DueHandover]:
         with session_scope(self.engine) as session:
-            return repository.due_handovers(session, now=utcnow(), limit=self.batch)
+            rows = repository.due_handovers(session, now=utcnow(), limit=self.batch)
+            if not rows:
+                self._next_due = NextDue.at(repository.next_handover_at(session))
+            return rows
 
-    async def _send(self, row: InboxMessage) -> Outcome:
+    async def _send(self, row: repository.DueHandover) -> Outcome:
         domain = handover_domain(row.document_type)
         base = self.settings.agency_url(domain) if domain else None
         if domain is None or base is None:
@@ -83,44 +105,48 @@ class HandoverWorker(BackgroundLoop):
                     retry_after_seconds(response.headers.get("retry-after"), now=utcnow()))
         return HandoverState.FAILED, f"{domain} service refused the handover ({status}): {response.text[:500]}", None
 
-    def _record(self, row_id: int | None, outcome: Outcome) -> bool:
-        """Write the attempt's outcome; whether the handover became a dead letter."""
-        state, error, retry_after = outcome
+    def _record(self, outcomes: list[tuple[repository.DueHandover, Outcome]]) -> int:
+        """Write the attempts' outcomes in one transaction; how many handovers became dead letters."""
         with session_scope(self.engine) as session:
-            row = repository.get_message(session, row_id) if row_id is not None else None
-            if row is None or row.handover_state != HandoverState.PENDING:
-                return False
-            now = utcnow()
-            row.handover_attempts += 1
-            row.handover_last_error = error
-            policy, queued_at = self.settings.handover_retry_policy(), row.handover_queued_at or row.received_at
-            if state == HandoverState.PENDING and policy.gives_up(attempts=row.handover_attempts, queued_at=queued_at,
-                                                             now=now):
-                state = HandoverState.FAILED
-                row.handover_last_error = (f"gave up after {row.handover_attempts} attempt(s) in "
-                                           f"{age(queued_at, now=now):.0f} s: {error}")[:1024]
-            row.handover_state = state
-            if state == HandoverState.PENDING:
-                delay = policy.delay(row.handover_attempts, retry_after=retry_after)
-                row.handover_next_at = now + timedelta(seconds=delay)
-                log.info("handover.retry message_id=%s attempts=%d delay=%.1f error=%s", row.message_id,
-                         row.handover_attempts, delay, error)
-                return False
-            row.handover_next_at = None
+            return sum(self._recorded(session, row, outcome) for row, outcome in outcomes)
+
+    def _recorded(self, session: Session, row: repository.DueHandover, outcome: Outcome) -> bool:
+        """Write the attempt's outcome, if the handover is still ``PENDING``; whether it became a dead letter."""
+        state, error, retry_after = outcome
+        now = utcnow()
+        attempts = row.handover_attempts + 1
+        values: dict[str, Any] = {"handover_attempts": attempts, "handover_last_error": error}
+        policy, queued_at = self.settings.handover_retry_policy(), row.handover_queued_at or row.received_at
+        if state == HandoverState.PENDING and policy.gives_up(attempts=attempts, queued_at=queued_at, now=now):
+            state = HandoverState.FAILED
+            values["handover_last_error"] = (f"gave up after {attempts} attempt(s) in "
+                                             f"{age(queued_at, now=now):.0f} s: {error}")[:1024]
+        values["handover_state"] = state
+        delay = 0.0
+        if state == HandoverState.PENDING:
+            delay = policy.delay(attempts, retry_after=retry_after)
+            values["handover_next_at"] = now + timedelta(seconds=delay)
+        else:
+            values["handover_next_at"] = None
             if state == HandoverState.DONE:
-                row.handed_over_at = now
-                log.info("handover.done message_id=%s type=%s attempts=%d", row.message_id, row.document_type,
-                         row.handover_attempts)
+                values["handed_over_at"] = now
             elif state == HandoverState.FAILED:
-                row.handover_failed_at = now
-                log.warning("handover.dead_letter message_id=%s sender=%s type=%s attempts=%d reason=%s",
-                            row.message_id, row.sender, row.document_type, row.handover_attempts,
-                            row.handover_last_error)
-                return True
-            else:
-                log.warning("handover.failed message_id=%s state=%s attempts=%d error=%s", row.message_id, state,
-                            row.handover_attempts, error)
+                values["handover_failed_at"] = now
+        if not repository.record_handover(session, row.id, values, attempts_read=row.handover_attempts):
             return False
+        if state == HandoverState.PENDING:
+            log.info("handover.retry message_id=%s attempts=%d delay=%.1f error=%s", row.message_id, attempts, delay,
+                     error)
+        elif state == HandoverState.DONE:
+            log.info("handover.done message_id=%s type=%s attempts=%d", row.message_id, row.document_type, attempts)
+        elif state == HandoverState.FAILED:
+            log.warning("handover.dead_letter message_id=%s sender=%s type=%s attempts=%d reason=%s", row.message_id,
+                        row.sender, row.document_type, attempts, values["handover_last_error"])
+            return True
+        else:
+            log.warning("handover.failed message_id=%s state=%s attempts=%d error=%s", row.message_id, state,
+                        attempts, error)
+        return False
 
 
 def requeue_handover(row: InboxMessage, *, by: str) -> None:

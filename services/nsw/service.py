@@ -14,8 +14,8 @@ same answer byte for byte; the same id with other content is a 409.
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.kernel import canonical, clock, outbox
@@ -66,49 +66,66 @@ def fingerprint(envelope: Envelope) -> str:
 
 
 def receive(session: Session, *, station: Station, body: bytes, fmt: str) -> Answer:
-    """Answer one delivery of ``body``, an envelope in ``fmt`` (json or xml), stored as it came."""
+    """Answer one delivery of ``body``, an envelope in ``fmt`` (json or xml), stored as it came.
+
+    The stored row is written complete in one INSERT (its receipt, its business response's
+    message id, its handover), and the response is queued after it: no row is written twice."""
     envelope, faults = read_envelope(body, fmt=fmt, max_bytes=station.settings.max_body_bytes)
     digest = fingerprint(envelope)
     existing = repository.find_message(session, sender=envelope.sender, message_id=envelope.message_id)
     if existing is not None:
         return _again(existing, envelope=envelope, digest=digest, station=station)
     verdict = _check(envelope, faults=faults, station=station)
-    row = InboxMessage(
-        message_id=envelope.message_id, sender=envelope.sender, receiver=envelope.receiver,
-        conversation_id=envelope.conversation_id, in_reply_to=envelope.in_reply_to,
-        document_type=envelope.document_type, payload_format=envelope.payload_format,
+    now = clock.utcnow()
+    row: dict[str, Any] = {
+        "message_id": envelope.message_id, "sender": envelope.sender, "receiver": envelope.receiver,
+        "conversation_id": envelope.conversation_id, "in_reply_to": envelope.in_reply_to,
+        "document_type": envelope.document_type, "payload_format": envelope.payload_format,
         # the bytes as sent, never re-serialised: the handover forwards them and the signature is over them
-        created_at=envelope.created_at, envelope=body, envelope_media_type=FORMAT_MEDIA_TYPES[fmt],
-        content_digest=digest,
-        state=InboxState.REJECTED if isinstance(verdict, Refused) else InboxState.ACCEPTED, answer_status=0, answer="",
-    )
+        "created_at": envelope.created_at, "envelope": body, "envelope_media_type": FORMAT_MEDIA_TYPES[fmt],
+        "content_digest": digest, "received_at": now, "last_delivered_at": now, "deliveries": 1,
+        "handover_state": HandoverState.NONE, "handover_attempts": 0,
+    }
+    response: tuple[Document, MessageType, str] | None = None
+    unconfigured: str | None = None
     if isinstance(verdict, Refused):
-        row.answer_status, row.answer = refusal_answer(verdict, envelope=envelope, station=station)
-        row.error_code = verdict.code
+        row["state"], row["error_code"] = InboxState.REJECTED, verdict.code
+        row["answer_status"], row["answer"] = refusal_answer(verdict, envelope=envelope, station=station)
     else:
         receipt = sign(Receipt(receipt_id=str(uuid.uuid4()), message_id=envelope.message_id, sender=envelope.sender,
-                               receiver=station.country, received_at=clock.utcnow(),
-                               payload_digest=envelope.payload_digest),
+                               receiver=station.country, received_at=now, payload_digest=envelope.payload_digest),
                        private_key=station.private_key, key_id=station.country)
-        row.answer_status, row.answer, row.receipt_id = 200, canonical.json_text(receipt), receipt.receipt_id
-    try:
-        with session.begin_nested():  # a twin delivery may store the same message between our read and write
-            repository.add_message(session, row)
-    except IntegrityError:
+        row["state"], row["receipt_id"] = InboxState.ACCEPTED, receipt.receipt_id
+        row["answer_status"], row["answer"] = 200, canonical.json_text(receipt)
+        response = _business_response(envelope, document=verdict, station=station)
+        if response is not None:
+            row["response_message_id"] = response[2]
+        unconfigured = _plan_handover(row, station=station)
+    # a twin delivery may store the same message between our read and write: it is answered as a resend
+    row_id = repository.add_message_once(session, row)
+    if row_id is None:
         twin = repository.find_message(session, sender=envelope.sender, message_id=envelope.message_id)
         if twin is None:
-            raise
+            raise RuntimeError(f"message {envelope.message_id} from {envelope.sender} was neither stored nor found")
         return _again(twin, envelope=envelope, digest=digest, station=station)
     if isinstance(verdict, Refused):
-        log.warning("inbox.refused message_id=%s sender=%s type=%s code=%s", row.message_id, row.sender,
-                    row.document_type, verdict.code)
-        return Answer(row.answer_status, row.answer, PROBLEM_JSON)
-    log.info("inbox.accepted message_id=%s sender=%s type=%s receipt_id=%s", row.message_id, row.sender,
-             row.document_type, row.receipt_id)
-    queued = _respond(session, row=row, envelope=envelope, document=verdict, station=station)
-    handover = _plan_handover(row, station=station)
-    session.flush()
-    return Answer(200, row.answer, RECEIPT_JSON, handover=handover, response_queued=queued)
+        log.warning("inbox.refused message_id=%s sender=%s type=%s code=%s", envelope.message_id, envelope.sender,
+                    envelope.document_type, verdict.code)
+        return Answer(row["answer_status"], row["answer"], PROBLEM_JSON)
+    log.info("inbox.accepted message_id=%s sender=%s type=%s receipt_id=%s", envelope.message_id, envelope.sender,
+             envelope.document_type, row["receipt_id"])
+    if response is not None:
+        document, message_type, response_id = response
+        outbox.enqueue(session, document=document, message_type=message_type, sender=station.country,
+                       receiver=envelope.sender, subject=views.subject_of(row_id),
+                       conversation_id=envelope.conversation_id, in_reply_to=envelope.message_id,
+                       message_id=response_id)
+        log.info("inbox.answered message_id=%s response_id=%s type=%s receiver=%s", envelope.message_id,
+                 response_id, message_type.key, envelope.sender)
+    if unconfigured is not None:
+        log.warning("handover.unconfigured message_id=%s domain=%s", envelope.message_id, unconfigured)
+    handover = row["handover_state"] == HandoverState.PENDING
+    return Answer(200, row["answer"], RECEIPT_JSON, handover=handover, response_queued=response is not None)
 
 
 def _again(existing: InboxMessage, *, envelope: Envelope, digest: str, station: Station) -> Answer:
@@ -167,35 +184,29 @@ def _payload(envelope: Envelope, *, message_type: MessageType, station: Station)
     return report.document
 
 
-def _respond(session: Session, *, row: InboxMessage, envelope: Envelope, document: Document,
-             station: Station) -> bool:
-    """Queue the business response in this transaction; False when the document needs none."""
+def _business_response(envelope: Envelope, *, document: Document,
+                       station: Station) -> tuple[Document, MessageType, str] | None:
+    """The business response to queue, its type and its message id; None when the document needs none."""
     def sender_accepts(key: str) -> bool:
         return station.network.accepts(envelope.sender, key)
 
     answer = business_responses.business_response(document, country=station.country,
                                                   watchlist=station.watchlist.current(), sender_accepts=sender_accepts)
     if answer is None:
-        return False
+        return None
     response, message_type = answer
     if not business_responses.checked(response, message_type):
-        return False
-    queued = outbox.enqueue(session, document=response, message_type=message_type, sender=station.country,
-                            receiver=envelope.sender, subject=views.subject(row),
-                            conversation_id=envelope.conversation_id, in_reply_to=envelope.message_id)
-    row.response_message_id = queued.message_id
-    log.info("inbox.answered message_id=%s response_id=%s type=%s receiver=%s", row.message_id,
-             queued.message_id, message_type.key, envelope.sender)
-    return True
+        return None
+    return response, message_type, str(uuid.uuid4())
 
 
-def _plan_handover(row: InboxMessage, *, station: Station) -> bool:
-    domain = business_responses.handover_domain(row.document_type)
+def _plan_handover(row: dict[str, Any], *, station: Station) -> str | None:
+    """Set the row's handover; the domain whose service URL is missing, if that is why there is none."""
+    domain = business_responses.handover_domain(row["document_type"])
     if domain is None:
-        return False
+        return None
     if station.settings.agency_url(domain) is None:
-        row.handover_state, row.handover_last_error = HandoverState.NONE, f"no {domain} service URL is configured"
-        log.warning("handover.unconfigured message_id=%s domain=%s", row.message_id, domain)
-        return False
-    row.handover_state, row.handover_next_at = HandoverState.PENDING, clock.utcnow()
-    return True
+        row["handover_state"], row["handover_last_error"] = HandoverState.NONE, f"no {domain} service URL is configured"
+        return domain
+    row["handover_state"], row["handover_next_at"] = HandoverState.PENDING, row["received_at"]
+    return None

@@ -18,7 +18,12 @@ from services.nsw.models import InboxMessage, InboxState
 
 def subject(row: InboxMessage) -> str:
     """How the outbox names the business response to a stored message."""
-    return f"inbox:{row.id}"
+    return subject_of(row.id)
+
+
+def subject_of(row_id: int | None) -> str:
+    """``subject`` by the stored message's id."""
+    return f"inbox:{row_id}"
 
 
 def item(row: InboxMessage) -> dict[str, Any]:

@@ -91,6 +91,23 @@ def test_same_declaration_again_is_the_same_mrn_in_either_format(lodge: Callable
     assert len(again.json()["messages"]) == 1  # the ACDD was queued once
 
 
+@pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
+def test_the_lodging_answer_is_the_record_as_a_replay_and_get_read_it_back(
+    make_client: Callable[..., TestClient], tokens: dict[str, str], path: Path
+) -> None:
+    """The 201 is written from what lodging stored, not read back: it must be what reading it back gives."""
+    client = make_client(hub_url="")  # no dispatcher: the ACDD stays PENDING between the requests
+    country = _lodger(path)
+    body = path.read_bytes()
+    created = client.post("/declarations", content=body, headers=auth(tokens[country]))
+    assert created.status_code == 201, created.text
+    replay = client.post("/declarations", content=body, headers=auth(tokens[country]))
+    shown = client.get(created.headers["location"], headers=auth(tokens[country]))
+    assert (replay.status_code, shown.status_code) == (200, 200)
+    assert created.content == replay.content
+    assert created.json() == shown.json()
+
+
 def test_other_content_under_the_same_lrn_is_a_conflict(lodge: Callable[..., Any]) -> None:
     first = lodge(load(TH_EXPORT))
     changed = load(TH_EXPORT) | {"DeclarationOfficeID": "THBKK001"}

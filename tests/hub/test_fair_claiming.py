@@ -92,7 +92,7 @@ def test_suspended_receivers_are_skipped_and_expired_leases_taken_up_again(engin
     assert sorted(set(claimed)) == ["KH", "TH", "VN"]
     assert (claimed.count("KH"), claimed.count("TH"), claimed.count("VN")) == (1, 1, 6)
     with Session(engine) as session:
-        assert crashed in [m.id for m in repository.claim_due(session, limit=8, now=utcnow())]
+        assert crashed in [m.pk for m in repository.claim_due(session, limit=8, now=utcnow())]
 
 
 def test_receivers_take_turns_when_the_room_is_smaller_than_their_number(engine: Engine) -> None:
@@ -122,8 +122,8 @@ def test_workers_sharing_postgresql_claim_different_messages(engine: Engine, dat
     seed(engine, "VN", 100, at=now - timedelta(hours=1))
     seed(engine, "TH", 10, at=now)
     with Session(engine) as first, Session(engine) as second:
-        mine = {m.id for m in repository.claim_due(first, limit=16, now=utcnow())}
-        theirs = {m.id for m in repository.claim_due(second, limit=16, now=utcnow())}  # while the first holds its locks
+        mine = {m.pk for m in repository.claim_due(first, limit=16, now=utcnow())}
+        theirs = {m.pk for m in repository.claim_due(second, limit=16, now=utcnow())}  # while the first holds its locks
         assert len(mine) == len(theirs) == 16
         assert not mine & theirs
 

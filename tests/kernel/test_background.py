@@ -1,11 +1,14 @@
 """The background loop's public hooks: ``run_round`` does a round's work, ``waits_after``
-says when the loop may not go straight on to the next, and ``wake`` is never lost."""
+says when the loop may not go straight on to the next, ``idle_seconds`` how long it then
+sleeps unwoken, and ``wake`` is never lost."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
-from services.kernel.background import BackgroundLoop
+from services.kernel.background import BackgroundLoop, NextDue
+from services.kernel.clock import utcnow
 
 FOREVER = 3600.0
 """An idle wait no test outlives: a round after it means the loop was woken, not timed out."""
@@ -80,3 +83,36 @@ def test_a_round_that_took_work_is_followed_by_the_next_at_once() -> None:
         await loop.stop()
 
     asyncio.run(scenario())
+
+
+class SleepsUntilDue(Rounds):
+    """Finds nothing, and says its next work is due in ``due_in`` seconds (``idle_wait`` is FOREVER)."""
+
+    def __init__(self, *, due_in: float) -> None:
+        super().__init__(taken=0)
+        self.due_in = due_in
+
+    def idle_seconds(self) -> float:
+        return self.due_in
+
+
+def test_an_idle_loop_sleeps_as_long_as_idle_seconds_says_not_idle_wait() -> None:
+    async def scenario() -> None:
+        loop = SleepsUntilDue(due_in=0.01)
+        loop.start()
+        await loop.next_round()
+        await loop.next_round()  # unwoken, and long before FOREVER
+        await loop.stop()
+
+    asyncio.run(scenario())
+
+
+def test_next_due_says_how_long_to_sleep() -> None:
+    now = utcnow()
+    assert NextDue.UNKNOWN.seconds(fallback=1.0, longest=60.0) == 1.0  # a round that failed looks again soon
+    assert NextDue.at(None).seconds(fallback=1.0, longest=60.0) == 60.0  # nothing pending: the longest sleep
+    assert NextDue.at(now - timedelta(seconds=5)).seconds(fallback=1.0, longest=60.0) < 0.1  # overdue: at once
+    assert 9.0 < NextDue.at(now + timedelta(seconds=10)).seconds(fallback=1.0, longest=60.0) <= 10.1
+    assert NextDue.at(now + timedelta(hours=1)).seconds(fallback=1.0, longest=60.0) == 60.0
+    naive = (now + timedelta(seconds=10)).replace(tzinfo=None)  # as SQLite gives a stored time back
+    assert 9.0 < NextDue.at(naive).seconds(fallback=1.0, longest=60.0) <= 10.1

@@ -107,6 +107,34 @@ def test_json_with_more_values_than_the_limit_is_refused_at_parse_time() -> None
     assert [(f.layer, f.code) for f in report.findings] == [(Layer.SYNTAX, "JSON_TOO_MANY_VALUES")]
 
 
+DEEP = json.loads("[" * 40 + "]" * 40)
+
+
+@pytest.mark.parametrize(("document", "code"), [
+    ({"document_type": "customs.declaration/1.1", "Notes": [0] * 150_000}, "JSON_TOO_MANY_VALUES"),
+    ({"document_type": "customs.declaration/1.1", "Deep": DEEP}, "JSON_TOO_DEEP"),
+    ({"document_type": "customs.declaration/1.1", "Price": float("inf")}, "JSON_NON_FINITE"),
+], ids=["too-many-values", "too-deep", "not-finite"])
+def test_own_serialization_is_held_to_every_check_but_duplicate_keys(document: dict[str, object], code: str) -> None:
+    """``serialized_here`` leaves out only the duplicate-key check, which a model's own JSON cannot fail."""
+    data = json.dumps(document).encode()
+
+    inside = validate(data, media_type="application/json", serialized_here=True)
+
+    assert [f.code for f in inside.findings] == [code]
+    assert inside.findings == validate(data, media_type="application/json").findings
+
+
+def test_own_serialization_of_a_valid_document_reads_as_it_does_from_outside() -> None:
+    data = DECLARATION_JSON.read_bytes()
+
+    inside, outside = validate(data, serialized_here=True), validate(data)
+
+    assert inside.valid
+    assert outside.valid
+    assert (inside.document, inside.findings) == (outside.document, outside.findings)
+
+
 def test_a_long_array_counts_against_the_value_limit() -> None:
     report = validate(as_json({"document_type": "customs.declaration/1.1", "Notes": [0] * 150_000}),
                       media_type="application/json")

@@ -25,14 +25,16 @@ from collections.abc import Callable, Mapping
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlalchemy import bindparam
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
 
 from services.kernel.findings import Finding, Layer, Location
 from services.kernel.messages.exchange import Envelope
 from services.kernel.messages.types import Document
 from services.kernel.network import HUB, Network
 from services.kernel.outbox import OutboxMessage
-from services.kernel.received_answers import ReceivedAnswer, add_answer_once, answer_summary, find_answer
+from services.kernel.received_answers import KeptAnswer, add_answer_once, answer_summary, find_answer
 from services.kernel.registry import REGISTRY
 from services.kernel.signing import Reason, SignatureInvalid, verify
 from services.kernel.validation import validate
@@ -145,7 +147,7 @@ def _check_signature(network: Network, envelope: Envelope) -> None:
                                location=Location(pointer=field))) from None
 
 
-def _replay(existing: ReceivedAnswer, envelope: Envelope) -> JSONResponse:
+def _replay(existing: KeptAnswer, envelope: Envelope) -> JSONResponse:
     if (existing.payload_digest, existing.in_reply_to, existing.conversation_id, existing.document_type) != (
             envelope.payload_digest, envelope.in_reply_to, envelope.conversation_id, envelope.document_type):
         raise Conflict(f"message {envelope.message_id} from {envelope.sender} was received before with other "
@@ -216,5 +218,11 @@ def _invalid(detail: str, finding: Finding) -> InvalidDocument:
     return InvalidDocument(detail, [finding])
 
 
+_OUTBOUND_BY_ID = (select(OutboxMessage).where(col(OutboxMessage.message_id) == bindparam("message_id"))
+                   .options(defer(OutboxMessage.payload)))  # type: ignore[arg-type]  # a sa_column field
+"""Built once, like every statement on the path of each answer; without the payload, which
+no handler reads (it would be loaded if one did)."""
+
+
 def _outbound_message(session: Session, message_id: str) -> OutboxMessage | None:
-    return session.exec(select(OutboxMessage).where(OutboxMessage.message_id == message_id)).first()
+    return session.exec(_OUTBOUND_BY_ID, params={"message_id": message_id}).first()

@@ -4,9 +4,12 @@ The service's lifespan (``service.create_service_app`` and each service's ``app.
 parts of a running service on ``app.state``; the functions here are the only readers of it
 for requests. An endpoint says what it uses (``settings: SettingsDep``) rather than reaching
 into the app, and a test can stand in for any part with ``app.dependency_overrides``.
+
+Every dependency here is ``async def``: none does I/O, and FastAPI runs a plain ``def``
+dependency in a worker thread, a trip through the thread pool for each, on every request.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Depends, Request
@@ -22,11 +25,11 @@ __all__ = ["EngineDep", "IntakeDep", "MetricsDep", "NetworkDep", "OutboxWakeDep"
            "app_state", "waker"]
 
 
-def app_state(attribute: str) -> Callable[[Request], Any]:
+def app_state(attribute: str) -> Callable[[Request], Awaitable[Any]]:
     """The dependency that gives what the lifespan keeps as ``app.state.<attribute>``; the
     ``Annotated`` alias that uses it names its type."""
 
-    def part(request: Request) -> Any:
+    async def part(request: Request) -> Any:
         return getattr(request.app.state, attribute)
 
     return part
@@ -41,7 +44,7 @@ EngineDep = Annotated[Engine, Depends(app_state("engine"))]
 """The database engine, for what runs outside the request's unit of work (health, metrics)."""
 
 
-def _intake(settings: SettingsDep, metrics: MetricsDep) -> Intake:
+async def _intake(settings: SettingsDep, metrics: MetricsDep) -> Intake:
     return Intake(max_bytes=settings.max_body_bytes, metrics=metrics)
 
 
@@ -60,13 +63,19 @@ class Wake:
 
     def __call__(self) -> None:
         if self._loop is not None:
-            self._background.add_task(self._loop.wake)
+            self._background.add_task(_wake, self._loop)
 
 
-def waker(attribute: str) -> Callable[[Request, BackgroundTasks], Wake]:
+async def _wake(loop: BackgroundLoop) -> None:
+    """A coroutine rather than ``loop.wake`` itself: Starlette runs a plain function given as a
+    background task in a worker thread, and waking only schedules the loop's event."""
+    loop.wake()
+
+
+def waker(attribute: str) -> Callable[[Request, BackgroundTasks], Awaitable[Wake]]:
     """The dependency that wakes the loop the lifespan keeps as ``app.state.<attribute>``."""
 
-    def wake(request: Request, background: BackgroundTasks) -> Wake:
+    async def wake(request: Request, background: BackgroundTasks) -> Wake:
         return Wake(getattr(request.app.state, attribute, None), background)
 
     return wake

@@ -2,7 +2,9 @@
 
 ``CallerDep`` is whoever the token names (401 without a known one); ``OperatorDep`` the
 network operator only (403 for anyone else), for the routes that change or show what
-belongs to nobody's country alone: replays, suspensions, the outbox, the handovers.
+belongs to nobody's country alone: replays, suspensions, the outbox, the handovers. Both
+run on the event loop (``async def``): they only hash and compare, and a plain ``def`` would
+cost each request a trip through the thread pool.
 """
 
 from dataclasses import dataclass
@@ -29,8 +31,8 @@ bearer = HTTPBearer(auto_error=False, description="Your country's token (or the 
 """Names the credential in the OpenAPI document (a security scheme on every route that takes it)."""
 
 
-def current_caller(network: NetworkDep,
-                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
+async def current_caller(network: NetworkDep,
+                         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
     if credentials is None or not credentials.credentials.strip():
         raise Unauthenticated("send 'Authorization: Bearer <token>' with your country's token")
     country = network.country_of(credentials.credentials.strip())
@@ -42,7 +44,7 @@ def current_caller(network: NetworkDep,
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def current_operator(request: Request, caller: CallerDep) -> Caller:
+async def current_operator(request: Request, caller: CallerDep) -> Caller:
     if not caller.is_operator:
         route = getattr(request.scope.get("route"), "path", request.url.path)
         raise Forbidden(f"only the network operator may {request.method} {route}; "

@@ -2,11 +2,11 @@
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.db import database_is_up
 from services.kernel.outbox import DEAD_LETTERS, OutboxMessage, OutboxState, state_counts
@@ -44,6 +44,41 @@ class Metrics:
 def configure_logging(level: str = "INFO") -> None:
     """Named events with key=value context, one line each (``outbox.sent message_id=...``)."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx writes a line for every request a client sends; the services' own events
+    # (outbox.sent, message.delivered, handover.*) already say what each send was and came to;
+    # at DEBUG they are kept
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+class RequestMetrics:
+    """ASGI middleware: counts every HTTP request by method, route template and status
+    (``swx_http_requests``) and times it up to its response's start (``swx_http_request_seconds``).
+    Both are taken from the ``http.response.start`` message: the route is in the scope by
+    then, matched by the router (``unmatched`` when none was, or when the rate limit answered
+    first). A request whose app raised before answering is not counted here (the server's
+    error handler, outside, answers it 500). Plain ASGI rather than ``@app.middleware``, whose
+    ``BaseHTTPMiddleware`` runs the rest of the app in a task of its own and passes every
+    message through a stream: extra work on every request for two numbers."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        metrics = self.metrics
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                route = getattr(scope.get("route"), "path", "unmatched")
+                metrics.requests.labels(metrics.service, scope["method"], route, str(message["status"])).inc()
+                metrics.latency.labels(metrics.service, route).observe(time.perf_counter() - started)
+            await send(message)
+
+        await self.app(scope, receive, counted)
 
 
 def install(app: FastAPI, metrics: Metrics, *, outbox: bool = True) -> None:
@@ -53,14 +88,7 @@ def install(app: FastAPI, metrics: Metrics, *, outbox: bool = True) -> None:
     if outbox:
         metrics.dead_letters.labels(metrics.service)  # shown as 0 before the first dead letter, not absent
 
-    @app.middleware("http")
-    async def _count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.requests.labels(metrics.service, request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(metrics.service, route).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestMetrics, metrics=metrics)
 
     router = APIRouter(tags=["operations"])
 

@@ -17,6 +17,7 @@ and counts each refusal in ``swx_rate_limited_total{service,method,route}``.
 
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -95,7 +96,11 @@ class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, buckets: TokenBuckets, routes: Sequence[tuple[str, str]],
                  refused: Counter, service: str) -> None:
         self.app, self.buckets, self.refused, self.service = app, buckets, refused, service
-        self.routes = [(method.upper(), compile_path(path)[0], path) for method, path in routes]
+        self.routes: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+        """The limited paths by method: a request of any other method (every GET) passes on
+        after one dictionary look-up."""
+        for method, path in routes:
+            self.routes.setdefault(method.upper(), []).append((compile_path(path)[0], path))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self._route(scope) if scope["type"] == "http" else None
@@ -116,8 +121,8 @@ class RateLimitMiddleware:
         await response(scope, receive, send)
 
     def _route(self, scope: Scope) -> str | None:
-        for method, pattern, path in self.routes:
-            if scope["method"] == method and pattern.match(scope["path"]):
+        for pattern, path in self.routes.get(scope["method"], ()):
+            if pattern.match(scope["path"]):
                 return path
         return None
 

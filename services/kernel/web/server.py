@@ -25,6 +25,9 @@ runs one component as ``uvicorn --factory ...`` would, plus what uvicorn does no
   limit) open connections, a newly accepted one is closed at once, before it can send
   anything, and the first such refusal of a burst is logged (``http.connections_refused``).
 - **backlog**: ``SWX_HTTP_BACKLOG`` (1024) connections may wait in the kernel to be accepted.
+- **a quiet idle loop**: uvicorn's server wakes ten times a second to look for a stop signal
+  and, every tenth time, to renew the ``Date`` header; this one wakes once a second, on the
+  second, for the header, and at once on a stop signal, so an idle server costs next to no CPU.
 
 The protocol is uvicorn's h11 one, always: the deadlines hook into h11's parser state, and
 httptools is not a dependency of the project.
@@ -35,6 +38,8 @@ import asyncio
 import json
 import logging
 import sys
+import time
+from types import FrameType
 from typing import Any
 
 import h11
@@ -242,6 +247,32 @@ class ConcurrencyGate:
         await self.app(scope, receive, send)
 
 
+class QuietServer(uvicorn.Server):
+    """uvicorn's server with a main loop that sleeps between whole seconds rather than ticking
+    every 0.1 s: a stop signal ends the sleep at once (``handle_exit``), and the ``Date``
+    header, which has a resolution of one second, is renewed just after each second begins."""
+
+    _stop_requested: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self._loop, self._stop_requested = asyncio.get_running_loop(), asyncio.Event()
+        should_exit = await self.on_tick(0)
+        while not should_exit:
+            until_next_second = 1.0 - time.time() % 1.0 + 0.001
+            try:
+                await asyncio.wait_for(self._stop_requested.wait(), timeout=until_next_second)
+            except TimeoutError:
+                pass
+            should_exit = await self.on_tick(0)  # a multiple of 10: uvicorn renews the Date header
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if self._loop is not None and self._stop_requested is not None:
+            # a signal handler runs between two bytecodes of the main thread: hand the wake to the loop
+            self._loop.call_soon_threadsafe(self._stop_requested.set)
+
+
 def build_server(app: ASGIApp, *, host: str, port: int, settings: HttpServerSettings,
                  log_level: str = "info", access_log: bool = True) -> uvicorn.Server:
     """A uvicorn server for ``app`` with the deadlines, keep-alive, concurrency limit and connection cap."""
@@ -251,7 +282,7 @@ def build_server(app: ASGIApp, *, host: str, port: int, settings: HttpServerSett
         max_connections=settings.max_connections, host=host, port=port, http=HeaderDeadlineProtocol,
         interface="asgi3", lifespan="on", timeout_keep_alive=settings.keep_alive_timeout, backlog=settings.backlog,
         timeout_graceful_shutdown=settings.graceful_shutdown_timeout, log_level=log_level, access_log=access_log)
-    server = uvicorn.Server(config)
+    server = QuietServer(config)
     gate.server_state = server.server_state
     return server
 

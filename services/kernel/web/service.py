@@ -13,7 +13,7 @@ an NSW endpoint's handover worker).
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -60,8 +60,9 @@ class ServiceSettings(BaseSettings):
     outbox_max_attempts: int | None = Field(default=None, ge=1, description="attempts after which an outbound "
                                             "message is a dead letter even before outbox_max_age; unset: only its "
                                             "age counts")
-    outbox_poll_interval: float = Field(default=1.0, gt=0, description="seconds between looks for due outbound "
-                                        "messages when nothing woke the dispatcher")
+    outbox_poll_interval: float = Field(default=1.0, gt=0, description="seconds before the dispatcher looks again "
+                                        "after a round that failed (the database away); otherwise it sleeps until "
+                                        "the next outbound message is due, and a new one wakes it")
     log_level: str = "INFO"
     rate_limit_per_second: float = 1000.0
     """Requests a second each credential may make to the routes that take documents (0: no limit)."""
@@ -91,23 +92,45 @@ async def _session(request: Request) -> AsyncIterator[Session]:
     """On SQLite, requests queue in order on an asyncio lock before they touch the database:
     SQLite has one writer at a time, and its own busy handler polls with growing sleeps, so
     under load some requests would wait seconds while later ones went first. The session's
-    work runs in the endpoint's worker thread; its commit runs in one too, never on the loop."""
+    work runs in the endpoint's worker thread; its end (commit or rollback, then close) runs
+    in one more worker-thread trip, never on the loop, and before the lock is let go. A
+    session that never began a transaction holds no connection and has nothing to commit:
+    it is closed on the loop, with no trip at all (a request refused before it read
+    anything). Creating the session costs no I/O: it connects on its first statement."""
     lock: asyncio.Lock | None = request.app.state.write_lock
-    async with lock if lock is not None else _no_lock():
+    async with lock if lock is not None else nullcontext():
         session = Session(request.app.state.engine, expire_on_commit=False)
         try:
             yield session
-            await run_in_threadpool(session.commit)
         except BaseException:
-            await run_in_threadpool(session.rollback)
+            await _end(session, _roll_back_and_close)
             raise
-        finally:
-            await run_in_threadpool(session.close)
+        await _end(session, _commit_and_close)
 
 
-@asynccontextmanager
-async def _no_lock() -> AsyncIterator[None]:
-    yield
+async def _end(session: Session, end: Callable[[Session], None]) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(end, session)
+    else:
+        session.close()
+
+
+def _commit_and_close(session: Session) -> None:
+    """A commit that fails is rolled back before its error goes on, as an endpoint's is."""
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _roll_back_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
