@@ -30,8 +30,9 @@ each on its own, so a failing receiver sees at most that many per worker.
 
 Cost: a claim round and the record of an outcome are a few Core statements each, built once
 (``repository``), with no ORM objects; deliveries go over kept HTTP/1.1 connections
-(``transport``). The hub's own worker, woken by intake, replay and resume, sleeps when idle
-until the next retry or lease falls due; a ``swx hub-worker`` process polls.
+(``services.kernel.http_client``). The hub's own worker, woken by intake, replay and
+resume, sleeps when idle until the next retry or lease falls due; a ``swx hub-worker``
+process polls.
 """
 
 import asyncio
@@ -55,10 +56,10 @@ from services.hub.config import HubSettings
 from services.hub.models import HubState
 from services.hub.receipts import Answer, read_answer
 from services.hub.repository import Step
-from services.hub.transport import DeliveryClient
 from services.kernel.background import BackgroundLoop
 from services.kernel.clock import utcnow
 from services.kernel.db import session_scope
+from services.kernel.http_client import new_http_client
 from services.kernel.network import Network
 from services.kernel.retry import age
 
@@ -104,7 +105,7 @@ def leased_claim(row: RowMapping, *, owner: str) -> Claim:
 def new_delivery_client(settings: HubSettings) -> httpx.AsyncClient:
     """The HTTP client a worker delivers with: a connection kept for each delivery in flight."""
     limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
-    return DeliveryClient(limits=limits)
+    return new_http_client(limits=limits)
 
 
 class DeliveryWorker(BackgroundLoop):

@@ -16,6 +16,7 @@ from prometheus_client import Counter
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from services.kernel import resources
+from services.kernel.http_client import new_http_client
 from services.kernel.migrate import Schema
 from services.kernel.participants import PARTICIPANTS
 from services.kernel.web.problems import problem
@@ -42,7 +43,7 @@ def create_app(settings: NSWSettings | None = None, *, hub_client: httpx.AsyncCl
     async def handover(app: FastAPI) -> AsyncIterator[None]:
         """The station, and the worker that hands responses over to this country's agencies."""
         app.state.station = open_station(app, settings)
-        client = agency_client or httpx.AsyncClient()
+        client = agency_client or new_http_client()  # kept connections: agencies drop duplicate answers
         dead_letters = app.state.handover_dead_letters
         worker = HandoverWorker(engine=app.state.engine, settings=settings,
                                 token=app.state.network.token_of(country), client=client, lock=app.state.write_lock,

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel import refdata
 from services.kernel.db import make_engine
+from services.kernel.http_client import new_http_client
 from services.kernel.migrate import Schema, SchemaNotCurrent, require_current, shown_url
 from services.kernel.network import load_or_create_network, load_signing_keys
 from services.kernel.outbox import OutboxDispatcher
@@ -175,7 +176,7 @@ def create_service_app(*, name: str, title: str, description: str, settings: Ser
         assert settings.network_file is not None
         app.state.network = load_or_create_network(settings.network_file)
         refdata.preload()
-        client = hub_client or httpx.AsyncClient()
+        client = hub_client or new_http_client()  # kept connections: the hub drops duplicates
         dispatcher = None
         if outbox and settings.hub_url:
             signer = envelope_signer(load_signing_keys(settings.network_file, signing_countries))

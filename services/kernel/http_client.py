@@ -1,25 +1,32 @@
-"""The HTTP transport delivery sends with: plain HTTP/1.1 keep-alive connections, one set per
-receiver endpoint, under httpx's client (its requests, responses and errors).
+"""The HTTP client the services POST to one another with: plain HTTP/1.1 keep-alive
+connections, one set per receiving endpoint, under httpx's client (its requests, responses and
+errors). The hub delivers with it (``/inbox``), every service's outbox sends to the hub with it
+(``/messages``), and an NSW endpoint hands answers over to its agencies with it (``/answers``).
 
 Why not httpcore's pool: on every request started or ended it walks every connection it
 holds, for each request waiting in it, probing each idle one's socket, and it looks up its
 async library anew each time; at the hub's 64 deliveries in flight that was a third of the
-hub's CPU per routed message. Deliveries need little of what it does: one request per
-connection at a time, the body already in memory, the whole answer read.
+hub's CPU per routed message, and httpx with httpcore some 8-11 % of an NSW endpoint's and of
+customs' in the whole network's benchmark (``benchmarks/network.py``). These POSTs need
+little of what it does: one request per connection at a time, the body already in memory,
+the whole answer read.
 
 Answers are read here (status line, headers, a body by Content-Length, chunks, or up to the
 end of the connection), whole and at most ``MAX_ANSWER_BYTES``, and handed to httpx as its
 responses; failures are raised as httpx's errors (``ConnectError``, ``ReadTimeout``,
-``RemoteProtocolError``...), which delivery takes as transient. A delivery's timeout bounds
+``RemoteProtocolError``...), which every caller takes as transient. A request's timeout bounds
 all of it: connecting, sending, reading, and the one retry below.
 
 Idle connections are kept (most recently used first) for ``KEEPALIVE_EXPIRY`` seconds, less
 than the receivers' own keep-alive (uvicorn's: 5 s), and only when nothing came after the
 answer: a byte more, or the end of the connection, and it is closed (a second answer glued
 to the first, a ``408`` on an idle connection, would otherwise be read as the next
-delivery's). A kept connection the receiver closed meanwhile shows at its next use as an
+request's). A kept connection the receiver closed meanwhile shows at its next use as an
 answer that never began: the request then goes once more, on a new connection. That is safe
-for a delivery (the receiver eliminates duplicates, and it had not answered).
+for every POST sent with this client, because each receiver eliminates duplicates and had
+not answered: the hub's ``/messages`` by (sender, message_id), an NSW endpoint's ``/inbox``
+likewise, and an agency service's ``/answers`` likewise. A new use that cannot say the same
+should not take this client.
 
 HTTPS endpoints go through httpx's own transport, and so does any request the environment
 sends through a proxy (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, unless ``NO_PROXY``
@@ -198,7 +205,8 @@ class _Connection:
 
     async def exchange(self, request: httpx.Request, body: bytes, deadline: float | None) -> _Answer:
         """Send the request and read the whole answer, by ``deadline`` (the loop's clock): a
-        receiver that answers a byte at a time cannot hold a lease past its end."""
+        receiver that answers a byte at a time cannot hold a request (a hub delivery's lease)
+        past its end."""
         head = [b"%s %s HTTP/1.1\r\n" % (request.method.encode("ascii"), request.url.raw_path)]
         head += [b"%s: %s\r\n" % (name, value) for name, value in request.headers.raw
                  if name.lower() not in (b"content-length", b"transfer-encoding")]
@@ -306,19 +314,20 @@ async def _within(work: Awaitable[T], deadline: float | None, timeout: type[http
     try:
         return await asyncio.wait_for(work, seconds)
     except TimeoutError:
-        raise timeout("the delivery's time ran out", request=request) from None
+        raise timeout("the request's time ran out", request=request) from None
 
 
 def _budget(timeouts: dict[str, float | None]) -> float | None:
     """The seconds a whole request may take: the longest of its connect, write and read
-    timeouts (a delivery gives them all as one); None: no limit."""
+    timeouts (the callers give them all as one); None: no limit."""
     given = [seconds for phase in ("connect", "write", "read") if (seconds := timeouts.get(phase)) is not None]
     return max(given) if given else None
 
 
-class DeliveryTransport(httpx.AsyncBaseTransport):
+class KeepAliveTransport(httpx.AsyncBaseTransport):
     """Keeps up to ``limits.max_keepalive_connections`` idle connections per endpoint; opens as
-    many as there are requests in flight (the worker's concurrency bounds them)."""
+    many as there are requests in flight (the sender's own concurrency bounds them: a hub
+    worker's, an outbox dispatcher's; a handover worker sends one at a time)."""
 
     def __init__(self, *, limits: httpx.Limits) -> None:
         self._idle: dict[Origin, list[_Connection]] = {}
@@ -439,21 +448,32 @@ def _drop_expired(kept: list[_Connection]) -> None:
         del kept[:expired]
 
 
-class DeliveryClient(httpx.AsyncClient):
-    """httpx's client over ``DeliveryTransport``, sending each request straight to it: no
-    cookies kept from one receiver's answer to the next delivery, no auth flow and no
-    redirects (the hub follows none), which cost a delivery more than its own exchange.
-    httpx's log line for each request stays."""
+class KeepAliveClient(httpx.AsyncClient):
+    """httpx's client over ``KeepAliveTransport``, sending each request straight to it: no
+    cookies kept from one receiver's answer to the next request, no auth flow and no
+    redirects (no sender follows any, as httpx's client by default), which cost a request
+    more than its own exchange. httpx's log line for each request stays, and its default
+    timeout for a request that gives none."""
 
     def __init__(self, *, limits: httpx.Limits) -> None:
-        self._delivery = DeliveryTransport(limits=limits)
-        super().__init__(transport=self._delivery)
+        self._kept_alive = KeepAliveTransport(limits=limits)
+        super().__init__(transport=self._kept_alive)
 
     async def send(self, request: httpx.Request, *, stream: bool = False, **_: object) -> httpx.Response:
-        response = await self._delivery.handle_async_request(request)
+        response = await self._kept_alive.handle_async_request(request)
         response.request = request
         if not stream:
             await response.aread()
         _httpx_log.info('HTTP Request: %s %s "%s %d %s"', request.method, request.url, response.http_version,
                         response.status_code, response.reason_phrase)
         return response
+
+
+SERVICE_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+"""A service's own client's: httpx's defaults, which its plain client had."""
+
+
+def new_http_client(*, limits: httpx.Limits = SERVICE_LIMITS) -> httpx.AsyncClient:
+    """A client sending over kept HTTP/1.1 connections, for POSTs whose receiver eliminates
+    duplicates (see the module's docstring)."""
+    return KeepAliveClient(limits=limits)

@@ -1,4 +1,4 @@
-"""The delivery transport against a real socket: answers read whole, connections kept and
+"""The kept-alive HTTP client against a real socket: answers read whole, connections kept and
 reused, a kept connection the receiver closed replaced, and failures as httpx's errors."""
 
 import asyncio
@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from services.hub import transport
-from services.hub.transport import MAX_ANSWER_BYTES, DeliveryClient
+from services.kernel import http_client
+from services.kernel.http_client import MAX_ANSWER_BYTES, KeepAliveClient, new_http_client
 
 Answer = Callable[[bytes], bytes | None]
 """What the stand-in server writes for a request (None: nothing, it keeps silent)."""
@@ -85,7 +85,7 @@ async def stand_in(answer: Answer) -> AsyncIterator[tuple[StandIn, str]]:
 
 
 def client() -> httpx.AsyncClient:
-    return DeliveryClient(limits=httpx.Limits(max_keepalive_connections=4))
+    return KeepAliveClient(limits=httpx.Limits(max_keepalive_connections=4))
 
 
 def test_answers_are_read_whole_and_connections_reused() -> None:
@@ -219,7 +219,7 @@ def test_duplicate_equal_lengths_and_other_codings() -> None:
     asyncio.run(run())
 
 
-def test_one_deadline_for_the_whole_delivery() -> None:
+def test_one_deadline_for_the_whole_request() -> None:
     """The retry on a new connection, after a kept one dropped the request, only has the
     time left."""
     answers = iter([fixed(200, b"{}")])
@@ -248,7 +248,7 @@ def test_an_answer_before_the_whole_request_was_taken_is_read() -> None:
 
 
 def test_expired_idle_connections_are_closed_when_another_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transport, "KEEPALIVE_EXPIRY", 0.3)
+    monkeypatch.setattr(http_client, "KEEPALIVE_EXPIRY", 0.3)
 
     async def run() -> None:
         async with stand_in(lambda body: fixed(200, b"{}")) as (server, url), client() as http:
@@ -274,4 +274,17 @@ def test_the_environment_s_proxies_are_honoured(monkeypatch: pytest.MonkeyPatch)
                 with pytest.raises(httpx.ConnectError):  # not through the proxy: straight to a closed port
                     await http.post(f"http://localhost:{closed_port()}/inbox", content=b"x", timeout=2)
                 assert proxy.requests == 1
+    asyncio.run(run())
+
+
+def test_a_services_client_keeps_httpx_defaults_for_what_a_request_does_not_say() -> None:
+    """A service's own client (its outbox's, its handovers'): httpx's default timeout for a
+    request that gives none, and httpx's limits, as the plain client it replaces."""
+    async def run() -> None:
+        async with stand_in(lambda body: fixed(201, b"{}")) as (server, url), new_http_client() as http:
+            assert isinstance(http, KeepAliveClient)
+            assert http.timeout == httpx.Timeout(5.0)
+            response = await http.post(url, content=b"x")
+            assert (response.status_code, response.request.extensions["timeout"]["read"]) == (201, 5.0)
+            assert server.connections == 1
     asyncio.run(run())
