@@ -7,9 +7,9 @@ by default it waits once a round found nothing to do. A waiting loop sleeps unti
 comes during a round ends the wait after it, so no work is left waiting for a whole sleep.
 A loop whose work is all written by its own process, which wakes it, can sleep until its
 next due row instead of polling (``NextDue``): an idle network then costs next to no CPU.
-Database work goes through ``in_turn``: in a worker thread, queued on the app's SQLite write lock when there is one,
-like the requests. ``stop()`` lets the round under way finish (its database work runs in
-threads that a cancel would orphan).
+Database work goes through ``in_turn``: in a worker thread, queued on the app's SQLite write
+lock when there is one, like the requests. ``stop()`` lets the round under way finish (its
+database work runs in threads that a cancel would orphan).
 """
 
 import asyncio

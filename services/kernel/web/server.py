@@ -94,6 +94,9 @@ def _request_timeout(part: str) -> bytes:
 
 REQUEST_TIMEOUT = _request_timeout("headers")
 BODY_TIMEOUT = _request_timeout("body")
+LINGER = 2.0
+"""Seconds a connection answered 408 stays half-open, reading and dropping what the client
+still sends, before it is closed (sooner when the client closes)."""
 
 
 class ConnectionCap:
@@ -134,6 +137,8 @@ class HeaderDeadlineProtocol(H11Protocol):
         self.connection_cap = bounded.connection_cap if bounded else ConnectionCap(defaults["max_connections"].default)
         self.header_deadline: asyncio.TimerHandle | None = None
         self.body_deadline: asyncio.TimerHandle | None = None
+        self.lingering = False
+        """Answered 408 and half-closed: what the client still sends is read and dropped."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -151,6 +156,8 @@ class HeaderDeadlineProtocol(H11Protocol):
         self._arm_header_deadline()
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering:
+            return
         super().data_received(data)
         self._follow_request(data_arrived=True)
 
@@ -200,8 +207,9 @@ class HeaderDeadlineProtocol(H11Protocol):
         log.info("http.header_timeout client=%s after=%gs received=%d", self._client(), self.header_timeout,
                  len(partial))
         if partial:  # a request begun and not finished hears why; a silent connection is just closed
-            self.transport.write(REQUEST_TIMEOUT)
-        self.transport.close()
+            self._answer_and_close(REQUEST_TIMEOUT)
+        else:
+            self.transport.close()
 
     def _body_deadline_passed(self) -> None:
         self.body_deadline = None
@@ -214,8 +222,21 @@ class HeaderDeadlineProtocol(H11Protocol):
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True  # the app, still reading, hears a disconnect; nothing it sends goes out
         if not answered:
-            self.transport.write(BODY_TIMEOUT)
-        self.transport.close()
+            self._answer_and_close(BODY_TIMEOUT)
+        else:
+            self.transport.close()
+
+    def _answer_and_close(self, answer: bytes) -> None:
+        """Send ``answer`` and close without losing it: a client still sending (a late request
+        keeps dripping) would otherwise find the socket closed with its bytes unread, and the
+        kernel's reset (RST) can discard the answer before the client reads it. So the write
+        side is shut once the answer is out (FIN), what still arrives is dropped, and the
+        connection is closed when the client closes or after ``LINGER`` seconds."""
+        self.transport.write(answer)
+        self.lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER, self.transport.close)
 
     def _client(self) -> str:
         return "{}:{}".format(*self.client) if self.client else "unknown"
